@@ -1,0 +1,144 @@
+"""The ``egosonics`` command. Parses arguments, then calls library functions with typed values.
+
+Errors a user can fix (a missing file, a file that is not a video, an output folder that cannot be written) print one
+line, ``egosonics: error: FILE: PROBLEM``, and exit with status 1; nothing partial is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from egosonics import __version__
+
+log = logging.getLogger("egosonics")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _cmd_resynth(args: argparse.Namespace) -> int:
+    from egosonics.resynth import resynthesize
+
+    result = resynthesize(args.video, args.output, n_iter=args.iters, momentum=args.momentum, seed=args.seed,
+                          wav=args.wav)
+    print(f"wrote {result.output} ({result.duration_s:.2f} s, {result.windows} window(s) of 10 s)")
+    if result.wav is not None:
+        print(f"wrote {result.wav}")
+    print(f"vocoder ceiling against the original audio: spectral convergence {result.spectral_convergence:.4f}, "
+          f"log-spectral distance {result.log_spectral_distance:.4f} (log10 power; lower is better)")
+    return EXIT_OK
+
+
+def _cmd_spectrogram(args: argparse.Namespace) -> int:
+    import torch
+
+    from egosonics.clip_spec import DEFAULT_CLIP
+    from egosonics.media.audio import read_audio
+    from egosonics.spectrogram.figure import plot_spectrograms
+    from egosonics.spectrogram.params import DEFAULT_PARAMS
+    from egosonics.spectrogram.png import load_spectrogram_png, save_spectrogram_png
+    from egosonics.spectrogram.transform import to_model_image, to_superres_image, waveform_to_unit
+
+    source = Path(args.input)
+    if source.suffix.lower() == ".png":
+        image, params, meta = load_spectrogram_png(source)
+        plot_spectrograms(args.output, [(source.name, image)], params, duration_s=meta.get("duration_s"))
+        print(f"wrote {args.output}")
+        return EXIT_OK
+    params = DEFAULT_PARAMS
+    duration = args.duration if args.raw == "full" or args.raw is None else DEFAULT_CLIP.duration_s
+    audio = read_audio(source, sample_rate=params.sample_rate, start_s=args.start, duration_s=duration)
+    unit = waveform_to_unit(torch.from_numpy(audio), params)  # [1024, n // hop]
+    span = len(audio) / params.sample_rate
+    if args.raw is None:
+        plot_spectrograms(args.output, [(f"{source.name} from {args.start:g} s", unit)], params, duration_s=span)
+    else:
+        image = {"full": unit, "model": to_model_image(unit, params), "superres": to_superres_image(unit, params)}
+        save_spectrogram_png(args.output, image[args.raw], params, layout=args.raw, duration_s=span,
+                             source=str(source), start_s=args.start)
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from egosonics.demo import run_demo
+
+    run_demo(Path(args.out), seed=args.seed)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="egosonics",
+        description="EgoSonics: synchronized audio for silent egocentric videos. "
+                    "Video in, the same video with a generated soundtrack out.",
+        epilog="Run 'egosonics COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"egosonics {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "resynth", help="round-trip a video's audio through the spectrogram path (the vocoder ceiling)",
+        description="Take VIDEO's own audio through the method's 512 x 512 spectrogram and back with fast "
+                    "Griffin-Lim, write the video with that audio (video stream copied, not re-encoded), and print "
+                    "the spectral convergence and log-spectral distance against the original: the best any "
+                    "generated spectrogram can sound.")
+    p.add_argument("video", help="input video with an audio track (any container/codec PyAV reads)")
+    p.add_argument("-o", "--output", required=True, help="output video (.mp4, .mkv, .mov; .webm gets Opus audio)")
+    p.add_argument("--wav", help="also write the resynthesised audio as WAV or FLAC (by extension)")
+    p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations (default: 32)")
+    p.add_argument("--momentum", type=float, default=0.99, help="fast Griffin-Lim momentum; 0 = classic (default 0.99)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial random phase (default: 0)")
+    p.set_defaults(func=_cmd_resynth)
+
+    p = sub.add_parser(
+        "spectrogram", help="draw a spectrogram figure, or write the model-input PNG",
+        description="Draw INPUT's spectrogram (time in s, frequency in Hz, level in dB) as a PNG figure. INPUT is "
+                    "any file with audio, or a spectrogram PNG written with --raw. With --raw, write instead the "
+                    "normalised spectrogram image itself (16-bit PNG, low frequencies at the bottom, parameters in "
+                    "its metadata): 'model' is the 512 x 512 diffusion input of the first 10 s from --start, "
+                    "'superres' the 1024 x 512 super-resolution target, 'full' the 1024-bin STFT grid.")
+    p.add_argument("input", help="audio/video file, or a spectrogram PNG written by --raw")
+    p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.add_argument("--raw", choices=["model", "superres", "full"], help="write the image itself, not a figure")
+    p.add_argument("--start", type=float, default=0.0, help="start time in s (default: 0)")
+    p.add_argument("--duration", type=float, default=None, help="seconds to draw (default: to the end)")
+    p.set_defaults(func=_cmd_spectrogram)
+
+    p = sub.add_parser(
+        "demo", help="make a synthetic clip and run the main job on it (what 'make demo' runs)",
+        description="Render a short synthetic first-person clip (a ball bouncing on a table, with its impact "
+                    "sounds), then run the audio path on it and print where the outputs are.")
+    p.add_argument("--out", default="outputs/demo", help="output folder (default: outputs/demo)")
+    p.add_argument("--seed", type=int, default=1234, help="scene seed (default: 1234)")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    from egosonics.errors import EgoSonicsError
+    from egosonics.utils.logging import setup_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except EgoSonicsError as exc:
+        print(f"egosonics: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("egosonics: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Metrics. ``spectral``: paired spectrogram metrics (sync and distribution metrics: the evaluation issue)."""

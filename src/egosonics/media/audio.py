@@ -1,0 +1,153 @@
+"""Audio-only decoding to mono float32, RMS in dBFS, and writing WAV/FLAC.
+
+Only the audio stream's packets are demuxed and decoded, so reading the soundtrack of a long video costs a fraction of
+decoding its pictures. Channels are averaged (an exact mean, not libswresample's +3 dB downmix), then resampled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import av
+import numpy as np
+import soundfile as sf
+
+from egosonics.clip_spec import DEFAULT_CLIP
+from egosonics.errors import MediaError
+from egosonics.media.files import atomic_output, container_start_s, decode_error, open_input, seconds
+
+log = logging.getLogger(__name__)
+
+# RMS of digital silence is reported at this floor rather than -inf.
+SILENCE_DBFS = -120.0
+
+
+class _MonoResampler:
+    """Averages channels exactly, then resamples with libswresample (streaming, constant memory)."""
+
+    def __init__(self, sample_rate: int | None) -> None:
+        self.to_float = av.AudioResampler(format="fltp")
+        self.sample_rate = sample_rate
+        self.resampler: av.AudioResampler | None = None
+        self.chunks: list[np.ndarray] = []
+
+    def push(self, frame: av.AudioFrame | None) -> None:
+        frames = self.to_float.resample(frame)
+        for planar in frames:
+            mono = planar.to_ndarray().mean(axis=0, dtype=np.float32)  # [channels, n] -> [n]
+            self._resample(mono, planar.sample_rate)
+        if frame is None:
+            self._resample(None, None)
+
+    def _resample(self, mono: np.ndarray | None, rate: int | None) -> None:
+        if self.sample_rate is None or (rate == self.sample_rate and self.resampler is None):
+            if mono is not None:
+                self.chunks.append(mono)
+            return
+        if self.resampler is None:
+            if mono is None:
+                return
+            self.resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+        if mono is None:
+            out = self.resampler.resample(None)
+        else:
+            frame = av.AudioFrame.from_ndarray(mono[None, :], format="flt", layout="mono")
+            frame.sample_rate = rate
+            out = self.resampler.resample(frame)
+        self.chunks.extend(f.to_ndarray().reshape(-1) for f in out)
+
+    def result(self) -> np.ndarray:
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
+
+
+def read_audio(
+    path: str | os.PathLike[str],
+    *,
+    sample_rate: int | None = DEFAULT_CLIP.sample_rate,
+    start_s: float = 0.0,
+    duration_s: float | None = None,
+) -> np.ndarray:
+    """Decode a file's first audio stream to mono float32.
+
+    Args:
+        path: any file with an audio stream PyAV decodes (video containers, WAV, FLAC, MP3, Ogg, ...).
+        sample_rate: output rate in Hz; None keeps the stream's own rate.
+        start_s: start in seconds from the start of the file (the time origin shared with the video).
+        duration_s: length to read; None reads to the end. The result is padded with zeros to exactly
+            ``round(duration_s * rate)`` samples when the audio ends early or starts late.
+
+    Returns:
+        Waveform [n] float32 in [-1, 1] (not clipped).
+    """
+    with open_input(path) as container:
+        if not container.streams.audio:
+            raise MediaError(path, "has no audio stream")
+        stream = container.streams.audio[0]
+        rate = sample_rate or stream.codec_context.sample_rate
+        # The codec's last frame is padded past the stream's end (AAC: up to 1024 samples); trim to the stream.
+        stream_end_s = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+        origin = container_start_s(container)
+        if start_s > 1.0:
+            container.seek(round((start_s + origin - 1.0) / av.time_base), backward=True)
+        resampler = _MonoResampler(sample_rate)
+        first_t: float | None = None
+        stop_t = start_s + duration_s + 0.5 if duration_s is not None else None
+        try:
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    if first_t is None:
+                        t = seconds(frame.pts, frame.time_base)
+                        first_t = (t - origin) if t is not None else 0.0
+                    resampler.push(frame)
+                    if stop_t is not None and first_t + sum(map(len, resampler.chunks)) / rate > stop_t:
+                        break
+                else:
+                    continue
+                break
+            resampler.push(None)
+        except av.error.FFmpegError as exc:
+            if first_t is None:
+                raise decode_error(path, exc) from None
+            log.warning("%s: audio decoding stopped early (%s)", path, exc)
+    audio = resampler.result()
+    if first_t is None:
+        if duration_s is None:
+            raise MediaError(path, "audio stream has no decodable samples")
+        first_t = start_s
+    # Place the decoded samples on the file's clock: sample i is at first_t + i / rate.
+    offset = round((start_s - first_t) * rate)
+    audio = audio[offset:] if offset >= 0 else np.concatenate([np.zeros(-offset, np.float32), audio])
+    if duration_s is None and stream_end_s is not None:
+        audio = audio[: max(round((stream_end_s - start_s) * rate), 0)]
+    if duration_s is not None:
+        n = round(duration_s * rate)
+        audio = audio[:n] if len(audio) >= n else np.pad(audio, (0, n - len(audio)))
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def rms(waveform: np.ndarray) -> float:
+    """Root mean square, S_RMS = sqrt(mean(x²)) (paper Sec. C), computed in float64."""
+    x = np.asarray(waveform, dtype=np.float64)
+    return float(np.sqrt(np.mean(x * x))) if x.size else 0.0
+
+
+def rms_dbfs(waveform: np.ndarray) -> float:
+    """RMS in dB relative to a full-scale square wave (0 dBFS = RMS 1.0); silence gives ``SILENCE_DBFS``."""
+    value = rms(waveform)
+    return max(20.0 * np.log10(value), SILENCE_DBFS) if value > 0 else SILENCE_DBFS
+
+
+def write_audio(path: str | os.PathLike[str], waveform: np.ndarray, sample_rate: int = DEFAULT_CLIP.sample_rate,
+                *, inputs: tuple[str | os.PathLike[str], ...] = ()) -> None:
+    """Write a mono waveform as WAV (float32 → 16-bit PCM) or FLAC (24-bit), chosen by the extension, atomically."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    formats = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_24")}
+    if suffix not in formats:
+        raise MediaError(path, f"unsupported audio extension {suffix!r}; use .wav or .flac")
+    container, subtype = formats[suffix]
+    data = np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0)
+    with atomic_output(path, inputs=inputs) as tmp:
+        sf.write(tmp, data, sample_rate, format=container, subtype=subtype)
+
+

@@ -1,0 +1,238 @@
+"""Video decoding at a constant frame rate chosen by presentation timestamps, and writing test/synthetic videos.
+
+Frames are resized by libswscale while each frame is converted, so a 4K source never exists as a full-size RGB array;
+only the decoder's own YUV frame is full size. Variable-frame-rate sources are handled because every output frame is
+picked by its time, not by its index.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from egosonics.clip_spec import DEFAULT_CLIP
+from egosonics.errors import MediaError
+from egosonics.media.files import atomic_output, container_start_s, decode_error, max_pixels, open_input, seconds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VideoClip:
+    """Frames of one time window.
+
+    Attributes:
+        frames: uint8 RGB frames, shape [N, H, W, 3], N = round(duration_s * fps).
+        fps: the constant output frame rate.
+        start_s: time of frames[0] relative to the file's start.
+        num_valid: frames that lie inside the video; frames after them repeat the last decoded frame (padding).
+        source_fps: the source's average frame rate (None when the container does not say).
+    """
+
+    frames: np.ndarray
+    fps: float
+    start_s: float
+    num_valid: int
+    source_fps: float | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.frames) / self.fps
+
+
+def _output_geometry(frame: av.VideoFrame, size: int | tuple[int, int] | None,
+                     crop: bool) -> tuple[int, int, tuple[int, int] | None]:
+    """Scaler (width, height) in coded orientation, and the final (height, width) centre crop, if any.
+
+    ``size`` is given in displayed orientation, so for a frame rotated by 90 or 270 degrees the scaler's axes swap.
+    """
+    quarter_turns = round((frame.rotation or 0) / 90) % 4
+    width, height = (frame.height, frame.width) if quarter_turns % 2 else (frame.width, frame.height)  # displayed
+    if size is None:
+        scaled_w, scaled_h, final = width, height, None
+    else:
+        out_h, out_w = (size, size) if isinstance(size, int) else size
+        if crop:  # scale to cover the output, then crop the centre
+            scale = max(out_w / width, out_h / height)
+            scaled_w, scaled_h = max(out_w, round(width * scale)), max(out_h, round(height * scale))
+            final = (out_h, out_w)
+        else:
+            scaled_w, scaled_h, final = out_w, out_h, None
+    return (scaled_h, scaled_w, final) if quarter_turns % 2 else (scaled_w, scaled_h, final)
+
+
+def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, int] | None) -> np.ndarray:
+    """Resize (swscale, area filter) and convert one decoded frame, then rotate and crop it as displayed."""
+    rgb = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="AREA")  # [h, w, 3]
+    rotation = round((frame.rotation or 0) / 90) % 4
+    if rotation:
+        rgb = np.rot90(rgb, k=rotation)  # counter-clockwise, as the display matrix says
+    if crop is not None:
+        out_h, out_w = crop
+        top, left = (rgb.shape[0] - out_h) // 2, (rgb.shape[1] - out_w) // 2
+        rgb = rgb[top:top + out_h, left:left + out_w]
+    return np.ascontiguousarray(rgb)
+
+
+def read_frames(
+    path: str | os.PathLike[str],
+    *,
+    start_s: float = 0.0,
+    duration_s: float | None = DEFAULT_CLIP.duration_s,
+    fps: float = DEFAULT_CLIP.fps,
+    size: int | tuple[int, int] | None = None,
+    crop: bool = False,
+) -> VideoClip:
+    """Decode the frames of a time window at a constant frame rate.
+
+    Output frame k shows the source frame whose presentation time is nearest to ``start_s + k / fps`` (ties go to the
+    earlier frame), which is what ffmpeg's ``fps`` filter does. Frames past the end of the video repeat the last one;
+    ``num_valid`` counts those that do not.
+
+    Args:
+        path: any container/codec PyAV decodes.
+        start_s: window start in seconds from the start of the file.
+        duration_s: window length; None reads to the end of the video.
+        fps: output frame rate.
+        size: output size, an int for a square or (height, width); None keeps the displayed size.
+        crop: scale to cover ``size`` and crop the centre instead of stretching.
+
+    Returns:
+        A ``VideoClip`` with frames [N, H, W, 3] uint8.
+    """
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    if start_s < 0:
+        raise ValueError(f"start_s must be >= 0, got {start_s}")
+    with open_input(path) as container:
+        if not container.streams.video:
+            raise MediaError(path, "has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        ctx = stream.codec_context
+        if ctx.width * ctx.height > max_pixels():
+            raise MediaError(path, f"frames of {ctx.width}x{ctx.height} exceed the decoding limit of "
+                                   f"{max_pixels() / 1e6:.1f} megapixels (set EGOSONICS_MAX_PIXELS to raise it)")
+        origin = container_start_s(container)
+        total_s = _stream_duration_s(container, stream)
+        if duration_s is None:
+            if total_s is None:
+                raise MediaError(path, "duration unknown; give an explicit duration")
+            duration_s = max(total_s - start_s, 0.0)
+        num = round(duration_s * fps)
+        targets = start_s + np.arange(num) / fps
+        if start_s > 1.0:
+            container.seek(round((start_s + origin - 1.0) / stream.time_base), stream=stream, backward=True)
+
+        frames: list[np.ndarray] = []
+        geometry: tuple[int, int, tuple[int, int] | None] | None = None
+        prev: av.VideoFrame | None = None
+        prev_t = -math.inf
+        prev_rgb: np.ndarray | None = None
+        frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
+        k = 0
+        try:
+            for frame in container.decode(stream):
+                t = seconds(frame.pts, frame.time_base)
+                t = (t - origin) if t is not None else (prev_t + frame_step if prev is not None else 0.0)
+                if geometry is None:
+                    geometry = _output_geometry(frame, size, crop)
+                # Every target nearer to the previous frame than to this one takes the previous frame.
+                while k < num and prev is not None and targets[k] <= (prev_t + t) / 2:
+                    if prev_rgb is None:
+                        prev_rgb = _to_array(prev, *geometry)
+                    frames.append(prev_rgb)
+                    k += 1
+                # Targets before the first frame take the first frame.
+                while k < num and prev is None and targets[k] <= t:
+                    frames.append(_to_array(frame, *geometry))
+                    k += 1
+                if prev is not None and t > prev_t:
+                    frame_step = t - prev_t  # the last interval, used for the end of the last frame
+                prev, prev_t, prev_rgb = frame, t, None
+                if k >= num:
+                    break
+        except av.error.FFmpegError as exc:
+            if prev is None:
+                raise decode_error(path, exc) from None
+            log.warning("%s: decoding stopped early at %.2f s (%s)", path, prev_t, exc)
+        if prev is None:
+            raise MediaError(path, "has no decodable video frames")
+        # The last frame covers targets up to its end; later targets are padding.
+        num_valid = k
+        end_t = prev_t + frame_step
+        while num_valid < num and targets[num_valid] < end_t - 1e-9:
+            num_valid += 1
+        if k < num:
+            last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry)
+            frames.extend([last] * (num - k))
+        source_fps = float(stream.average_rate) if stream.average_rate else None
+    out = np.stack(frames) if frames else np.zeros((0, 1, 1, 3), np.uint8)  # [N, H, W, 3]
+    return VideoClip(frames=out, fps=fps, start_s=start_s, num_valid=num_valid, source_fps=source_fps)
+
+
+def _stream_duration_s(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def write_video(
+    path: str | os.PathLike[str],
+    frames: np.ndarray,
+    fps: float,
+    *,
+    audio: np.ndarray | None = None,
+    sample_rate: int = DEFAULT_CLIP.sample_rate,
+    video_codec: str = "libx264",
+    audio_codec: str = "aac",
+    pixel_format: str = "yuv420p",
+    options: dict[str, str] | None = None,
+) -> None:
+    """Encode RGB frames [N, H, W, 3] (and an optional mono waveform) into a video file, atomically.
+
+    Used by the synthetic-scene generator, the demo and the tests. Odd sizes are allowed with a pixel format that
+    allows them (H.264 in 4:2:0 needs even sizes; ``yuv444p`` does not).
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 [N, H, W, 3], got {frames.dtype} {frames.shape}")
+    with atomic_output(path) as tmp, av.open(str(tmp), mode="w") as out:
+        vstream = out.add_stream(video_codec, rate=Fraction(fps).limit_denominator(1001))
+        vstream.width, vstream.height = frames.shape[2], frames.shape[1]
+        vstream.pix_fmt = pixel_format
+        if options:
+            vstream.options = options
+        astream = None
+        if audio is not None:
+            astream = out.add_stream(audio_codec, rate=sample_rate, layout="mono")
+        for rgb in frames:
+            for packet in vstream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in vstream.encode(None):
+            out.mux(packet)
+        if astream is not None:
+            encode_audio(out, astream, np.asarray(audio, np.float32), sample_rate)
+
+
+def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, waveform: np.ndarray,
+                 sample_rate: int, *, block: int = 8192) -> None:
+    """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec)."""
+    for start in range(0, len(waveform), block):
+        chunk = np.ascontiguousarray(waveform[start:start + block], dtype=np.float32)[None, :]  # [1, n]
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = start
+        frame.time_base = Fraction(1, sample_rate)
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)

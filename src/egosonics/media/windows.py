@@ -1,0 +1,58 @@
+"""Splitting any duration into model windows (10 s by default); pure arithmetic, no I/O."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from egosonics.clip_spec import DEFAULT_CLIP
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window of a longer recording.
+
+    Attributes:
+        index: position in the sequence.
+        start_s: start time in seconds.
+        duration_s: the window's full length (what the model sees; the tail past ``valid_s`` is padding).
+        valid_s: the true length of media inside the window (shorter than ``duration_s`` only for the last one).
+    """
+
+    index: int
+    start_s: float
+    duration_s: float
+    valid_s: float
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.valid_s
+
+    @property
+    def padded(self) -> bool:
+        return self.valid_s < self.duration_s - 1e-9
+
+
+def split_windows(total_s: float, *, window_s: float = DEFAULT_CLIP.duration_s,
+                  hop_s: float | None = None) -> list[Window]:
+    """Cover ``[0, total_s)`` with windows of ``window_s``, starting every ``hop_s`` (default: no overlap).
+
+    The last window is padded and records its true length. With overlap (``hop_s < window_s``), no window starts
+    after the point where the previous one already reaches the end.
+
+    Raises:
+        ValueError: for a non-positive duration, window or hop, or a hop longer than the window (gaps).
+    """
+    hop_s = window_s if hop_s is None else hop_s
+    if not total_s > 0:
+        raise ValueError(f"duration must be positive, got {total_s} s")
+    if window_s <= 0 or hop_s <= 0:
+        raise ValueError(f"window and hop must be positive, got window {window_s} s, hop {hop_s} s")
+    if hop_s > window_s:
+        raise ValueError(f"hop {hop_s} s is longer than the window {window_s} s: the windows would leave gaps")
+    count = 1 if total_s <= window_s else 1 + math.ceil((total_s - window_s) / hop_s - 1e-9)
+    windows = []
+    for i in range(count):
+        start = i * hop_s
+        windows.append(Window(index=i, start_s=start, duration_s=window_s, valid_s=min(window_s, total_s - start)))
+    return windows

@@ -17,7 +17,7 @@ class SpectrogramParams:
     Normalisation: the STFT magnitude is expressed in dB relative to ``reference_magnitude`` (the peak a full-scale
     sine of amplitude 1 produces with this window, so 0 dB = a full-scale tone), clipped to
     ``[db_floor, db_ceiling]`` and mapped linearly to [0, 1]. The floor of -100 dB keeps 16-bit-quiet detail; values
-    below it become 0 and invert to the floor's magnitude, not to silence.
+    at or below it become 0 and invert to silence.
 
     Attributes:
         sample_rate: Hz.

@@ -59,9 +59,13 @@ def magnitude_to_unit(magnitude: torch.Tensor, params: SpectrogramParams = DEFAU
 
 
 def unit_to_magnitude(image: torch.Tensor, params: SpectrogramParams = DEFAULT_PARAMS) -> torch.Tensor:
-    """Exact inverse of ``magnitude_to_unit`` for magnitudes inside the dB range: [0, 1] → |STFT|."""
+    """Exact inverse of ``magnitude_to_unit`` for magnitudes inside the dB range: [0, 1] → |STFT|.
+
+    0 (at or below the floor) inverts to silence rather than to the floor's magnitude, so silent passages stay silent.
+    """
     db = image.clamp(0.0, 1.0) * (params.db_ceiling - params.db_floor) + params.db_floor
-    return params.reference_magnitude * 10 ** (db / 20)
+    magnitude = params.reference_magnitude * 10 ** (db / 20)
+    return torch.where(image > 0, magnitude, torch.zeros_like(magnitude))
 
 
 @functools.lru_cache(maxsize=32)

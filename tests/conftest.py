@@ -1,0 +1,135 @@
+"""Shared fixtures: a network guard, synthetic audio and videos made with PyAV, and the real clips of ../shared.
+
+Set EGOSONICS_KEEP_TEST_OUTPUTS=DIR to keep the files the tests write (for listening and looking).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from egosonics.clip_spec import DEFAULT_CLIP
+from egosonics.media.video import write_video
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EGOSONICS_SHARED", REPO.parent / "shared"))
+REAL_CLIPS = SHARED / "data" / "real_clips"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class NetworkAccessError(RuntimeError):
+    """Raised when a test tries to reach anything but this machine."""
+
+
+_real_connect = socket.socket.connect
+_real_create_connection = socket.create_connection
+_LOCAL = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+def _is_local(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        return str(address[0]).startswith(_LOCAL)
+    return isinstance(address, (str, bytes))  # AF_UNIX sockets
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _is_local(address):
+        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_create_connection(address: tuple, *args: object, **kwargs: object) -> socket.socket:
+    if not _is_local(address):
+        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
+    return _real_create_connection(address, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection to a non-loopback address fails the test."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A folder for a test's outputs, copied to $EGOSONICS_KEEP_TEST_OUTPUTS/<test name> afterwards if that is set."""
+    path = tmp_path / "out"
+    path.mkdir()
+    yield path
+    keep = os.environ.get("EGOSONICS_KEEP_TEST_OUTPUTS")
+    if keep:
+        shutil.copytree(path, Path(keep) / request.node.name, dirs_exist_ok=True)
+
+
+def room_tone(n: int, seed: int = 0, level: float = 1e-3) -> np.ndarray:
+    """Quiet white noise (-60 dBFS by default): real recordings are never digitally silent."""
+    return (level * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
+
+
+def clicks(times_s: list[float], n: int, sr: int = DEFAULT_CLIP.sample_rate) -> np.ndarray:
+    """Short decaying 2 kHz clicks at the given times, over room tone."""
+    out = room_tone(n, seed=1)
+    tail = np.arange(int(0.03 * sr)) / sr
+    click = (0.8 * np.sin(2 * np.pi * 2000 * tail) * np.exp(-tail / 0.004)).astype(np.float32)
+    for t in times_s:
+        i = int(round(t * sr))
+        out[i:i + len(click)] += click[: max(0, min(len(click), n - i))]
+    return out
+
+
+def chirp(n: int, sr: int = DEFAULT_CLIP.sample_rate, f0: float = 100.0, f1: float = 8000.0) -> np.ndarray:
+    """A linear chirp from f0 to f1 Hz at amplitude 0.5."""
+    t = np.arange(n) / sr
+    duration = n / sr
+    sweep = 0.5 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) / (2 * duration) * t ** 2))
+    return (sweep + room_tone(n, seed=2)).astype(np.float32)
+
+
+def noise_bursts(n: int, sr: int = DEFAULT_CLIP.sample_rate, seed: int = 0) -> np.ndarray:
+    """Bursts of white noise, 100 ms on, 400 ms off."""
+    rng = np.random.default_rng(seed)
+    gate = ((np.arange(n) / sr) % 0.5) < 0.1
+    return (0.3 * rng.standard_normal(n) * gate + room_tone(n, seed=seed + 3)).astype(np.float32)
+
+
+def numbered_frames(n: int, height: int = 64, width: int = 80) -> np.ndarray:
+    """Frames whose brightness encodes their index (index * 4, so up to 63 frames are distinguishable)."""
+    frames = np.zeros((n, height, width, 3), np.uint8)
+    for i in range(n):
+        frames[i] = min(255, 4 * i)
+    return frames
+
+
+def frame_index(frame: np.ndarray) -> int:
+    """Inverse of ``numbered_frames`` (robust to compression noise)."""
+    return int(round(float(frame.mean()) / 4))
+
+
+@pytest.fixture(scope="session")
+def av_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3 s, 30 fps, 160 × 120 H.264 + AAC clip: clicks at known times over a moving gradient."""
+    path = tmp_path_factory.mktemp("media") / "clip.mp4"
+    sr, n = DEFAULT_CLIP.sample_rate, 3 * DEFAULT_CLIP.sample_rate
+    frames = np.zeros((90, 120, 160, 3), np.uint8)
+    for k in range(90):
+        frames[k, :, :, 0] = (np.arange(160)[None, :] + 3 * k) % 256
+        frames[k, :, :, 1] = 128
+    write_video(path, frames, 30, audio=clicks([0.5, 1.2, 2.0], n, sr) + chirp(n, sr) * 0.2, sample_rate=sr)
+    return path
+
+
+@pytest.fixture
+def real_clips() -> list[Path]:
+    """The real clips of ../shared/data/real_clips; the test is skipped when they are absent."""
+    clips = sorted(REAL_CLIPS.glob("*.mp4")) if REAL_CLIPS.is_dir() else []
+    if not clips:
+        pytest.skip(f"real clips not found in {REAL_CLIPS}")
+    return clips

@@ -133,3 +133,110 @@ def real_clips() -> list[Path]:
     if not clips:
         pytest.skip(f"real clips not found in {REAL_CLIPS}")
     return clips
+
+
+# ------------------------------------------------------------------------------------------------ media inspection
+
+
+def video_packets(path: Path) -> list[bytes]:
+    """The bytes of the first video stream's packets, in file order (what a stream copy must keep unchanged)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [bytes(packet) for packet in container.demux(stream) if packet.size]
+
+
+def stream_spans(path: Path) -> dict[int, tuple[float, float]]:
+    """(first presentation time, end of the last packet) in seconds of every stream, from its packets' timestamps."""
+    import av
+
+    spans: dict[int, tuple[float, float]] = {}
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.pts is None or not packet.size:
+                continue
+            start = float(packet.pts * packet.time_base)
+            end = start + float((packet.duration or 0) * packet.time_base)
+            old = spans.get(packet.stream.index, (start, end))
+            spans[packet.stream.index] = (min(old[0], start), max(old[1], end))
+    return spans
+
+
+def audio_span_s(path: Path, index: int = 0) -> tuple[float, float]:
+    """(start, end) in seconds of the ``index``-th audio stream as a player plays it.
+
+    The start is the first decoded sample's time (after codec priming is dropped); the end is the earlier of where the
+    decoded samples end and where the packet timestamps end. MP4 records the encoder's end padding in its sample table
+    (ffmpeg decodes it anyway), Matroska/WebM as discard padding (which the decoder drops), so neither alone is right.
+    """
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[index]
+        first = None
+        samples = 0
+        packet_end = -np.inf
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.size:
+                packet_end = max(packet_end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+            for frame in packet.decode():
+                if first is None:
+                    first = float(frame.pts * frame.time_base)
+                samples += frame.samples
+        rate = stream.codec_context.sample_rate
+    assert first is not None, f"{path}: audio stream {index} decodes to nothing"
+    return first, min(first + samples / rate, packet_end)
+
+
+def click_onsets(waveform: np.ndarray, times_s: list[float], sr: int = DEFAULT_CLIP.sample_rate,
+                 search_s: float = 0.05) -> list[float]:
+    """Where each click of ``clicks`` starts, in seconds: the first sample above half the peak near each given time."""
+    onsets = []
+    for t in times_s:
+        lo = max(0, int((t - search_s) * sr))
+        segment = np.abs(waveform[lo:lo + int(2 * search_s * sr)])
+        assert segment.size and segment.max() > 0.05, f"no click near {t} s"
+        onsets.append((lo + int(np.argmax(segment > 0.5 * segment.max()))) / sr)
+    return onsets
+
+
+# ------------------------------------------------------------------------------------------------ media builders
+
+
+TKHD_IDENTITY = bytes.fromhex("00010000 00000000 00000000 00000000 00010000 00000000 00000000 00000000 40000000")
+
+
+def display_matrix(a: float, b: float, c: float, d: float, tx: float = 0, ty: float = 0) -> bytes:
+    """A 36-byte MP4/QuickTime display matrix: 16.16 fixed point a, b, c, d, tx, ty; 2.30 u = v = 0, w = 1.
+
+    A point (x, y) of the coded picture is shown at (a·x + c·y + tx, b·x + d·y + ty), y pointing down.
+    """
+    def fixed(value: float) -> bytes:
+        return int(round(value * 65536)).to_bytes(4, "big", signed=True)
+
+    zero = (0).to_bytes(4, "big")
+    return fixed(a) + fixed(b) + zero + fixed(c) + fixed(d) + zero + fixed(tx) + fixed(ty) + bytes.fromhex("40000000")
+
+
+def patch_track_matrix(src: Path, dst: Path, matrix: bytes) -> Path:
+    """Copy an MP4 with the video track header's (tkhd) display matrix replaced, as a phone writes a rotated video."""
+    data = bytearray(src.read_bytes())
+    tkhd = data.find(b"tkhd")
+    assert tkhd > 0, f"{src}: no tkhd box"
+    at = data.find(TKHD_IDENTITY, tkhd)
+    assert 0 < at - tkhd < 100, f"{src}: tkhd matrix not found where expected"
+    data[at:at + len(TKHD_IDENTITY)] = matrix
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def unknown_codec_copy(src: Path, dst: Path, fourcc: bytes = b"zzzz") -> Path:
+    """Copy an H.264 MP4 with the video sample entry's fourcc (avc1, in the stsd box) replaced by an unknown one."""
+    data = bytearray(src.read_bytes())
+    stsd = data.find(b"stsd")
+    at = data.find(b"avc1", stsd)
+    assert stsd > 0 and 0 < at - stsd < 32, f"{src}: no avc1 sample entry"
+    data[at:at + 4] = fourcc
+    dst.write_bytes(bytes(data))
+    return dst

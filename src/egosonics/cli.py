@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from egosonics import __version__
+from egosonics.errors import EgoSonicsError
 
 log = logging.getLogger("egosonics")
 
@@ -60,6 +61,33 @@ def _cmd_spectrogram(args: argparse.Namespace) -> int:
         save_spectrogram_png(args.output, image[args.raw], params, layout=args.raw, duration_s=span,
                              source=str(source), start_s=args.start)
     print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    import torch
+
+    from egosonics.generate import GenerateOptions, collect_inputs, generate_files
+    from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
+
+    inputs = collect_inputs(args.inputs)
+    if not inputs:
+        raise EgoSonicsError(f"no video files found in {', '.join(args.inputs)}")
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.dtype, device)
+    pipe = load_pipeline(args.model, device=device, dtype=dtype)
+    torch.set_grad_enabled(False)
+    options = GenerateOptions(steps=args.steps, guidance=args.guidance, seed=args.seed, batch_size=args.batch_size,
+                              overlap_s=args.overlap, griffin_lim_iters=args.gl_iters, write_wav=args.wav,
+                              write_png=args.png)
+    report = generate_files(pipe, inputs, Path(args.output), options)
+    for path in report.written:
+        print(f"wrote {path}")
+    if report.failed:
+        print(f"egosonics: {len(report.failed)} of {len(inputs)} input(s) failed:", file=sys.stderr)
+        for _, reason in report.failed:
+            print(f"  {reason}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -112,6 +140,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_spectrogram)
 
     p = sub.add_parser(
+        "generate", help="write videos with a generated, synchronized soundtrack",
+        description="Generate audio for each INPUT video (files or folders of videos; any length and frame rate) "
+                    "and write the video with the new audio track. The video stream is copied, not re-encoded. "
+                    "Videos longer than 10 s are generated in overlapping 10 s windows joined by an equal-power "
+                    "crossfade. One bad file is reported and the others go on; the exit status is 0 only if all "
+                    "succeeded.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    p.add_argument("-o", "--output", required=True,
+                   help="output video for a single input, else a folder (gets NAME.egosonics.EXT per input)")
+    p.add_argument("--model", help="model folder (save_pretrained format); default: the shipped default model")
+    p.add_argument("--steps", type=int, default=20, help="DDIM steps (default: 20)")
+    p.add_argument("--guidance", type=float, default=3.0,
+                   help="classifier-free guidance scale; 1 disables it (default: 3.0)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same audio (default: 0)")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                   help="model precision (auto: float16 on cuda, float32 elsewhere)")
+    p.add_argument("--batch-size", type=int, default=4, help="10 s windows generated together (default: 4)")
+    p.add_argument("--overlap", type=float, default=2.0, help="seconds of overlap between windows (default: 2)")
+    p.add_argument("--gl-iters", type=int, default=32, help="Griffin-Lim iterations (default: 32)")
+    p.add_argument("--wav", action="store_true", help="also write NAME.wav beside each output video")
+    p.add_argument("--png", action="store_true", help="also write NAME.png, a figure of the generated spectrogram")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser(
         "demo", help="make a synthetic clip and run the main job on it (what 'make demo' runs)",
         description="Render a short synthetic first-person clip (a ball bouncing on a table, with its impact "
                     "sounds), then run the audio path on it and print where the outputs are.")
@@ -123,7 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from egosonics.errors import EgoSonicsError
     from egosonics.utils.logging import setup_logging
 
     parser = build_parser()
@@ -134,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except EgoSonicsError as exc:
         print(f"egosonics: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # the environment, not a bug: a disk that fills, a folder that goes away mid-run
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"egosonics: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("egosonics: interrupted", file=sys.stderr)

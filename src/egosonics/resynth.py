@@ -17,9 +17,9 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
 from egosonics.evaluation.spectral import log_spectral_distance, spectral_convergence
-from egosonics.media.audio import read_audio, write_audio
-from egosonics.media.files import check_writable
-from egosonics.media.mux import mux_audio, video_duration_s
+from egosonics.media.audio import audio_format, read_audio, write_audio
+from egosonics.media.files import check_readable, check_video, check_writable
+from egosonics.media.mux import mux_audio, video_span_s
 from egosonics.spectrogram.codec import decode_windows, encode_windows
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
 
@@ -42,13 +42,18 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
                  momentum: float = 0.99, seed: int = 0, wav: str | os.PathLike[str] | None = None,
                  clip: ClipSpec = DEFAULT_CLIP, params: SpectrogramParams = DEFAULT_PARAMS) -> ResynthResult:
     """Resynthesise ``video``'s audio through the model-resolution spectrogram and write it muxed to ``out``."""
-    # 1. Check outputs before any work, so a bad path fails fast and nothing is written.
+    # 1. Check the input and the outputs before any work, so a bad path fails fast and nothing is written. The video
+    #    must be one the rest of EgoSonics can decode (known codec, within the pixel limit), though only copied here.
+    check_readable(video)
     check_writable(out, inputs=(video,))
     if wav is not None:
+        audio_format(wav)
         check_writable(wav, inputs=(video,))
-    # 2. Decode the audio stream alone, cut to the video's duration.
-    duration = video_duration_s(video)
-    audio = read_audio(video, sample_rate=clip.sample_rate, duration_s=duration)
+    check_video(video)
+    # 2. Decode the audio stream alone, over the video's span (an error if the file is truncated).
+    start, end = video_span_s(video)
+    duration = end - start
+    audio = read_audio(video, sample_rate=clip.sample_rate, start_s=start, duration_s=duration)
     if not np.any(audio):
         log.warning("%s: the audio track is silent", video)
     # 3. Spectrogram windows and back.
@@ -65,7 +70,11 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
         resynth = resynth / peak
     mux_audio(video, resynth, clip.sample_rate, out)
     if wav is not None:
-        write_audio(wav, resynth, clip.sample_rate, inputs=(video,))
+        try:
+            write_audio(wav, resynth, clip.sample_rate, inputs=(video,))
+        except BaseException:
+            Path(out).unlink(missing_ok=True)  # all or nothing: no video output without the WAV asked for
+            raise
         log.info("wrote %s", wav)
     return ResynthResult(output=Path(out), duration_s=duration, windows=images.shape[0], spectral_convergence=sc,
                          log_spectral_distance=lsd, wav=Path(wav) if wav is not None else None)

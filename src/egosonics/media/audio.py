@@ -7,7 +7,9 @@ decoding its pictures. Channels are averaged (an exact mean, not libswresample's
 from __future__ import annotations
 
 import logging
+import math
 import os
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -15,7 +17,15 @@ import soundfile as sf
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
-from egosonics.media.files import atomic_output, container_start_s, decode_error, open_input, seconds
+from egosonics.media.files import (
+    atomic_output,
+    check_coverage,
+    container_start_s,
+    declared_end_s,
+    decode_error,
+    open_input,
+    seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,7 @@ class _MonoResampler:
         self.sample_rate = sample_rate
         self.resampler: av.AudioResampler | None = None
         self.chunks: list[np.ndarray] = []
+        self.samples = 0  # total length of ``chunks``
 
     def push(self, frame: av.AudioFrame | None) -> None:
         frames = self.to_float.resample(frame)
@@ -44,6 +55,7 @@ class _MonoResampler:
         if self.sample_rate is None or (rate == self.sample_rate and self.resampler is None):
             if mono is not None:
                 self.chunks.append(mono)
+                self.samples += len(mono)
             return
         if self.resampler is None:
             if mono is None:
@@ -55,7 +67,9 @@ class _MonoResampler:
             frame = av.AudioFrame.from_ndarray(mono[None, :], format="flt", layout="mono")
             frame.sample_rate = rate
             out = self.resampler.resample(frame)
-        self.chunks.extend(f.to_ndarray().reshape(-1) for f in out)
+        for resampled in out:
+            self.chunks.append(resampled.to_ndarray().reshape(-1))
+            self.samples += len(self.chunks[-1])
 
     def result(self) -> np.ndarray:
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
@@ -84,15 +98,23 @@ def read_audio(
         if not container.streams.audio:
             raise MediaError(path, "has no audio stream")
         stream = container.streams.audio[0]
+        if stream.codec_context is None:
+            raise MediaError(path, "audio stream uses an unknown codec that PyAV cannot decode")
         rate = sample_rate or stream.codec_context.sample_rate
-        # The codec's last frame is padded past the stream's end (AAC: up to 1024 samples); trim to the stream.
-        stream_end_s = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
         origin = container_start_s(container)
-        if start_s > 1.0:
-            container.seek(round((start_s + origin - 1.0) / av.time_base), backward=True)
+        # Where the header says the stream ends, when it says so exactly. The codec's last frame is padded past it
+        # (AAC in MP4: up to 1024 samples, which FFmpeg decodes); those samples are not part of the audio.
+        declared_s = declared_end_s(container, stream)
+        # Seek (on the audio stream, 1 s early) only where timestamps resolve single samples: after a seek the samples
+        # are placed by the first frame's timestamp, and Matroska's 1 ms steps would shift them by up to 1 ms.
+        # Decoding audio from the start instead is cheap (minutes of audio per second).
+        tb = stream.time_base
+        if start_s > 1.0 and tb is not None and tb <= Fraction(1, stream.codec_context.sample_rate or 1):
+            container.seek(round((start_s + origin - 1.0) / tb), stream=stream, backward=True)
         resampler = _MonoResampler(sample_rate)
         first_t: float | None = None
         stop_t = start_s + duration_s + 0.5 if duration_s is not None else None
+        reached_stop = False
         try:
             for packet in container.demux(stream):
                 for frame in packet.decode():
@@ -100,17 +122,21 @@ def read_audio(
                         t = seconds(frame.pts, frame.time_base)
                         first_t = (t - origin) if t is not None else 0.0
                     resampler.push(frame)
-                    if stop_t is not None and first_t + sum(map(len, resampler.chunks)) / rate > stop_t:
+                    if stop_t is not None and first_t + resampler.samples / rate > stop_t:
+                        reached_stop = True
                         break
-                else:
-                    continue
-                break
+                if reached_stop:
+                    break
             resampler.push(None)
         except av.error.FFmpegError as exc:
             if first_t is None:
                 raise decode_error(path, exc) from None
             log.warning("%s: audio decoding stopped early (%s)", path, exc)
     audio = resampler.result()
+    if not reached_stop and first_t is not None:
+        # Decoding ended before the window did: fine past the stream's end, a truncated file before it.
+        needed_end = start_s + duration_s if duration_s is not None else math.inf
+        check_coverage(path, "audio", first_t + len(audio) / rate, needed_end, declared_s)
     if first_t is None:
         if duration_s is None:
             raise MediaError(path, "audio stream has no decodable samples")
@@ -118,8 +144,8 @@ def read_audio(
     # Place the decoded samples on the file's clock: sample i is at first_t + i / rate.
     offset = round((start_s - first_t) * rate)
     audio = audio[offset:] if offset >= 0 else np.concatenate([np.zeros(-offset, np.float32), audio])
-    if duration_s is None and stream_end_s is not None:
-        audio = audio[: max(round((stream_end_s - start_s) * rate), 0)]
+    if declared_s is not None:
+        audio = audio[: max(round((declared_s - start_s) * rate), 0)]
     if duration_s is not None:
         n = round(duration_s * rate)
         audio = audio[:n] if len(audio) >= n else np.pad(audio, (0, n - len(audio)))
@@ -138,16 +164,29 @@ def rms_dbfs(waveform: np.ndarray) -> float:
     return max(20.0 * np.log10(value), SILENCE_DBFS) if value > 0 else SILENCE_DBFS
 
 
+# Extension → (soundfile container, subtype) that ``write_audio`` writes.
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_24")}
+
+
+def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The (container, subtype) ``write_audio`` would write ``path`` as; a ``MediaError`` for another extension."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in AUDIO_FORMATS:
+        raise MediaError(path, f"unsupported audio extension {suffix!r}; use .wav or .flac")
+    return AUDIO_FORMATS[suffix]
+
+
 def write_audio(path: str | os.PathLike[str], waveform: np.ndarray, sample_rate: int = DEFAULT_CLIP.sample_rate,
                 *, inputs: tuple[str | os.PathLike[str], ...] = ()) -> None:
     """Write a mono waveform as WAV (float32 → 16-bit PCM) or FLAC (24-bit), chosen by the extension, atomically."""
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    formats = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_24")}
-    if suffix not in formats:
-        raise MediaError(path, f"unsupported audio extension {suffix!r}; use .wav or .flac")
-    container, subtype = formats[suffix]
+    container, subtype = audio_format(path)
     data = np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0)
+    if data.ndim != 1:
+        raise ValueError(f"waveform must be mono [n], got shape {data.shape}")
     with atomic_output(path, inputs=inputs) as tmp:
-        sf.write(tmp, data, sample_rate, format=container, subtype=subtype)
+        try:
+            sf.write(tmp, data, sample_rate, format=container, subtype=subtype)
+        except sf.LibsndfileError as exc:  # cannot create the file (libsndfile's own error, not an OSError)
+            raise MediaError(path, f"cannot write ({exc.error_string})") from None
 
 

@@ -44,7 +44,8 @@ def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError:
-        raise MediaError(path, "not a media file PyAV can read (invalid data)") from None
+        raise MediaError(path, "not a media file PyAV can read (invalid data: not audio or video, or a truncated or "
+                               "corrupt file)") from None
     except av.error.FFmpegError as exc:
         raise MediaError(path, f"cannot open: {exc.strerror or exc}") from None
 
@@ -79,26 +80,86 @@ def container_start_s(container: av.container.InputContainer) -> float:
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
-    """Read a file's streams and duration from its headers."""
+    """Read a file's streams and duration from its headers (a stream of an unknown codec has codec None)."""
     with open_input(path) as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
+        vctx = video.codec_context if video is not None else None
+        actx = audio.codec_context if audio is not None else None
         duration = container.duration / av.time_base if container.duration is not None else None
-        rate = video.average_rate or video.base_rate if video is not None else None
+        rate = (video.average_rate or video.base_rate) if video is not None else None
         return MediaInfo(
             path=Path(path),
             duration_s=duration,
             start_s=container_start_s(container),
             has_video=video is not None,
             has_audio=audio is not None,
-            video_codec=video.codec_context.name if video is not None else None,
-            width=video.codec_context.width if video is not None else None,
-            height=video.codec_context.height if video is not None else None,
+            video_codec=vctx.name if vctx is not None else None,
+            width=vctx.width if vctx is not None else None,
+            height=vctx.height if vctx is not None else None,
             fps=float(rate) if rate else None,
-            audio_codec=audio.codec_context.name if audio is not None else None,
-            sample_rate=audio.codec_context.sample_rate if audio is not None else None,
-            channels=audio.codec_context.channels if audio is not None else None,
+            audio_codec=actx.name if actx is not None else None,
+            sample_rate=actx.sample_rate if actx is not None else None,
+            channels=actx.channels if actx is not None else None,
         )
+
+
+def video_stream(container: av.container.InputContainer, path: str | os.PathLike[str], *,
+                 decode: bool = True) -> av.video.stream.VideoStream:
+    """The first video stream, or a ``MediaError`` saying why there is none that can be used.
+
+    With ``decode`` the stream must also be decodable: a known codec with a decoder, and frames no larger than
+    ``max_pixels()``, so that an 8K or a corrupt header fails here, before any frame is decoded.
+    """
+    if not container.streams.video:
+        raise MediaError(path, "has no video stream")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    if ctx is None:  # PyAV gives no codec context when FFmpeg does not know the codec (an unknown fourcc)
+        raise MediaError(path, "video stream uses an unknown codec that PyAV cannot decode or copy")
+    if decode:
+        if not ctx.width or not ctx.height:
+            raise MediaError(path, f"video stream ({ctx.name}) declares no frame size ({ctx.width}x{ctx.height})")
+        if ctx.width * ctx.height > max_pixels():
+            raise MediaError(path, f"frames of {ctx.width}x{ctx.height} exceed the decoding limit of "
+                                   f"{max_pixels() / 1e6:.1f} megapixels (set EGOSONICS_MAX_PIXELS to raise it)")
+    return stream
+
+
+def check_video(path: str | os.PathLike[str]) -> MediaInfo:
+    """Fail early, with the file's name, for a file whose video cannot be decoded (no video, unknown codec, 8K)."""
+    with open_input(path) as container:
+        video_stream(container, path, decode=True)
+    return probe(path)
+
+
+# Containers whose headers record each stream's exact length (a sample table, not a bit-rate estimate): a stream that
+# decodes shorter than its header says is truncated. Matroska, MPEG-TS, MP3 and others give estimates or nothing.
+_EXACT_DURATION_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "flac"})
+
+# Shortfall against the header's length above which a stream counts as truncated.
+TRUNCATION_TOLERANCE_S = 0.1
+
+
+def declared_end_s(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    """Where the header says ``stream`` ends, in seconds from the file's time origin; None when it does not say
+    exactly (see ``_EXACT_DURATION_FORMATS``)."""
+    if not set(container.format.name.split(",")) & _EXACT_DURATION_FORMATS:
+        return None
+    if not stream.duration or stream.time_base is None:
+        return None
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    return start + float(stream.duration * stream.time_base) - container_start_s(container)
+
+
+def check_coverage(path: str | os.PathLike[str], what: str, decoded_end_s: float, needed_end_s: float,
+                   declared_s: float | None) -> None:
+    """Raise if a stream stopped before the header's end while the caller still needed it (a truncated file)."""
+    if declared_s is None:
+        return
+    if decoded_end_s < min(needed_end_s, declared_s) - TRUNCATION_TOLERANCE_S:
+        raise MediaError(path, f"truncated or corrupt: its {what} stops at {decoded_end_s:.2f} s but its header "
+                               f"declares {declared_s:.2f} s")
 
 
 def seconds(pts: int | None, time_base: Fraction | None) -> float | None:
@@ -112,16 +173,32 @@ def check_writable(out_path: str | os.PathLike[str], *, inputs: tuple[str | os.P
     """Refuse an output that would overwrite an input or land in a folder that cannot be written."""
     out = Path(out_path)
     for src in inputs:
-        if Path(src).resolve() == out.resolve() or (out.exists() and os.path.samefile(src, out)):
-            raise MediaError(out, "output path is the input file; refusing to overwrite an input")
+        same = Path(src).resolve() == out.resolve()
+        if not same and out.exists() and Path(src).exists():  # a hard link, or another spelling resolve() misses
+            same = os.path.samefile(src, out)
+        if same:
+            raise MediaError(out, f"output path is the input file {src}; refusing to overwrite an input")
     folder = out.parent if str(out.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise MediaError(out, f"output folder {folder} is a file, not a folder")
     if not folder.is_dir():
         raise MediaError(out, f"output folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise MediaError(out, f"output folder {folder} is not writable")
     if out.is_dir():
         raise MediaError(out, "output path is a folder")
+    _probe_folder(out, folder)
     return out
+
+
+def _probe_folder(out: Path, folder: Path) -> None:
+    """Create and remove a file in ``folder``: the one test that holds for root too (``os.access`` says yes to root
+    for a read-only folder, and for /proc, where no file can be created)."""
+    probe = folder / f".{out.name}.probe-{uuid.uuid4().hex[:8]}"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise MediaError(out, f"output folder {folder} is not writable ({exc.strerror or exc})") from None
+    os.close(fd)
+    probe.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -136,6 +213,8 @@ def atomic_output(out_path: str | os.PathLike[str], *,
     tmp = out.with_name(f".{out.stem}.partial-{uuid.uuid4().hex[:8]}{out.suffix}")
     try:
         yield tmp
+        if not tmp.exists():
+            raise MediaError(out, "nothing was written (the writer created no file)")
         os.replace(tmp, out)
     except OSError as exc:  # disk full, permission lost mid-write, ... (PyAV's errno errors are OSErrors too)
         tmp.unlink(missing_ok=True)

@@ -10,17 +10,32 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import numpy as np
+from av.packet import PacketSideData, packet_sidedata_type_from_literal
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
-from egosonics.media.files import atomic_output, container_start_s, decode_error, max_pixels, open_input, seconds
+from egosonics.media.files import (
+    atomic_output,
+    check_coverage,
+    container_start_s,
+    declared_end_s,
+    decode_error,
+    open_input,
+    seconds,
+    video_stream,
+)
 
 log = logging.getLogger(__name__)
+
+# Two times closer than this count as equal, so that a target exactly midway between two frames goes to the earlier
+# one whatever the float rounding of the timestamps (frame times are exact fractions, targets are floats).
+_TIE_S = 1e-6
 
 
 @dataclass
@@ -111,14 +126,8 @@ def read_frames(
     if start_s < 0:
         raise ValueError(f"start_s must be >= 0, got {start_s}")
     with open_input(path) as container:
-        if not container.streams.video:
-            raise MediaError(path, "has no video stream")
-        stream = container.streams.video[0]
+        stream = video_stream(container, path, decode=True)
         stream.thread_type = "AUTO"
-        ctx = stream.codec_context
-        if ctx.width * ctx.height > max_pixels():
-            raise MediaError(path, f"frames of {ctx.width}x{ctx.height} exceed the decoding limit of "
-                                   f"{max_pixels() / 1e6:.1f} megapixels (set EGOSONICS_MAX_PIXELS to raise it)")
         origin = container_start_s(container)
         total_s = _stream_duration_s(container, stream)
         if duration_s is None:
@@ -144,7 +153,7 @@ def read_frames(
                 if geometry is None:
                     geometry = _output_geometry(frame, size, crop)
                 # Every target nearer to the previous frame than to this one takes the previous frame.
-                while k < num and prev is not None and targets[k] <= (prev_t + t) / 2:
+                while k < num and prev is not None and targets[k] <= (prev_t + t) / 2 + _TIE_S:
                     if prev_rgb is None:
                         prev_rgb = _to_array(prev, *geometry)
                     frames.append(prev_rgb)
@@ -170,6 +179,8 @@ def read_frames(
         while num_valid < num and targets[num_valid] < end_t - 1e-9:
             num_valid += 1
         if k < num:
+            # Decoding ended inside the window: fine past the video's end, a truncated file before it.
+            check_coverage(path, "video", end_t, start_s + duration_s, declared_end_s(container, stream))
             last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry)
             frames.extend([last] * (num - k))
         source_fps = float(stream.average_rate) if stream.average_rate else None
@@ -196,24 +207,35 @@ def write_video(
     audio_codec: str = "aac",
     pixel_format: str = "yuv420p",
     options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
 ) -> None:
     """Encode RGB frames [N, H, W, 3] (and an optional mono waveform) into a video file, atomically.
 
     Used by the synthetic-scene generator, the demo and the tests. Odd sizes are allowed with a pixel format that
-    allows them (H.264 in 4:2:0 needs even sizes; ``yuv444p`` does not).
+    allows them (H.264 in 4:2:0 needs even sizes; ``yuv444p`` does not). ``options`` go to the video encoder
+    (``{"preset": "ultrafast"}``), ``container_options`` to the muxer (``{"movflags": "+faststart"}`` puts an MP4's
+    index first). Zero frames give a file with a video stream and no frames. The audio is encoded at the nearest rate
+    the codec supports (Opus: 24 or 48 kHz).
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"frames must be uint8 [N, H, W, 3], got {frames.dtype} {frames.shape}")
-    with atomic_output(path) as tmp, av.open(str(tmp), mode="w") as out:
+    height, width = frames.shape[1:3]
+    with atomic_output(path) as tmp, av.open(str(tmp), mode="w", container_options=container_options or {}) as out:
         vstream = out.add_stream(video_codec, rate=Fraction(fps).limit_denominator(1001))
-        vstream.width, vstream.height = frames.shape[2], frames.shape[1]
+        vstream.width, vstream.height = width, height
         vstream.pix_fmt = pixel_format
         if options:
             vstream.options = options
         astream = None
         if audio is not None:
-            astream = out.add_stream(audio_codec, rate=sample_rate, layout="mono")
+            astream = out.add_stream(audio_codec, rate=encoder_rate(audio_codec, sample_rate), layout="mono")
+        try:
+            out.start_encoding()  # opens the encoders and writes the header even when no frame follows
+        except av.error.FFmpegError as exc:
+            with_audio = f" with {audio_codec} audio at {astream.rate} Hz" if astream is not None else ""
+            raise MediaError(path, f"cannot encode {video_codec} {pixel_format} at {width}x{height}{with_audio} "
+                                   f"({getattr(exc, 'strerror', None) or exc})") from None
         for rgb in frames:
             for packet in vstream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(packet)
@@ -223,16 +245,62 @@ def write_video(
             encode_audio(out, astream, np.asarray(audio, np.float32), sample_rate)
 
 
+def encoder_rate(codec: str, sample_rate: int) -> int:
+    """The rate to encode ``sample_rate`` audio at: itself if ``codec`` takes it, else the nearest higher rate it
+    takes (Opus takes only 8, 12, 16, 24 and 48 kHz), else its highest."""
+    try:
+        rates = av.codec.Codec(codec, "w").audio_rates
+    except (av.error.FFmpegError, ValueError):
+        return sample_rate  # an unknown codec fails with its name when the stream is added
+    if not rates or sample_rate in rates:
+        return sample_rate
+    higher = [r for r in rates if r > sample_rate]
+    return min(higher) if higher else max(rates)
+
+
 def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, waveform: np.ndarray,
-                 sample_rate: int, *, block: int = 8192) -> None:
-    """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec)."""
+                 sample_rate: int, *, block: int = 8192, start_pts: int = 0) -> None:
+    """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec).
+
+    Sample ``i`` is presented at ``(start_pts + i) / sample_rate`` seconds. The padding the encoder adds to fill its
+    last frame is marked on the last packet (skip-samples side data), so that Matroska/WebM record it as discard
+    padding and decoders drop it: the audio then ends where the waveform ends (MP4 records it in its sample table).
+    """
+    pending: av.Packet | None = None  # held back one packet, so that the last one can be marked
+
+    def mux(packets: list[av.Packet]) -> None:
+        nonlocal pending
+        for packet in packets:
+            if pending is not None:
+                out.mux(pending)
+            pending = packet
+
     for start in range(0, len(waveform), block):
         chunk = np.ascontiguousarray(waveform[start:start + block], dtype=np.float32)[None, :]  # [1, n]
         frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
         frame.sample_rate = sample_rate
-        frame.pts = start
+        frame.pts = start_pts + start
         frame.time_base = Fraction(1, sample_rate)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
+        mux(stream.encode(frame))
+    mux(stream.encode(None))
+    if pending is not None:
+        _mark_end_padding(pending, stream.codec_context)
+        out.mux(pending)
+
+
+# Encoders that pad their last frame to a full frame and do not mark the padding themselves (libopus does; lossless
+# codecs such as FLAC end with a short frame instead).
+_PADS_LAST_FRAME = frozenset({"aac", "libfdk_aac", "libmp3lame", "mp2", "ac3", "eac3"})
+
+
+def _mark_end_padding(packet: av.Packet, ctx: av.audio.codeccontext.AudioCodecContext) -> None:
+    """Add skip-samples side data for the samples an encoder padded its last frame with (AAC does not say itself)."""
+    if ctx.name not in _PADS_LAST_FRAME or not ctx.frame_size or not packet.duration or packet.time_base is None:
+        return
+    if packet.has_sidedata("skip_samples"):
+        return
+    samples = round(packet.duration * packet.time_base * ctx.sample_rate)
+    if 0 < samples < ctx.frame_size:
+        side = PacketSideData(packet_sidedata_type_from_literal("skip_samples"), 10)
+        side.update(struct.pack("<IIBB", 0, ctx.frame_size - samples, 0, 0))  # skip at start, skip at end, reasons
+        side.to_packet(packet)

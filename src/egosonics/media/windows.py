@@ -41,13 +41,13 @@ def split_windows(total_s: float, *, window_s: float = DEFAULT_CLIP.duration_s,
     after the point where the previous one already reaches the end.
 
     Raises:
-        ValueError: for a non-positive duration, window or hop, or a hop longer than the window (gaps).
+        ValueError: for a non-positive or non-finite duration, window or hop, or a hop longer than the window (gaps).
     """
     hop_s = window_s if hop_s is None else hop_s
-    if not total_s > 0:
-        raise ValueError(f"duration must be positive, got {total_s} s")
-    if window_s <= 0 or hop_s <= 0:
-        raise ValueError(f"window and hop must be positive, got window {window_s} s, hop {hop_s} s")
+    if not (total_s > 0 and math.isfinite(total_s)):
+        raise ValueError(f"duration must be positive and finite, got {total_s} s")
+    if not (window_s > 0 and hop_s > 0 and math.isfinite(window_s) and math.isfinite(hop_s)):
+        raise ValueError(f"window and hop must be positive and finite, got window {window_s} s, hop {hop_s} s")
     if hop_s > window_s:
         raise ValueError(f"hop {hop_s} s is longer than the window {window_s} s: the windows would leave gaps")
     count = 1 if total_s <= window_s else 1 + math.ceil((total_s - window_s) / hop_s - 1e-9)

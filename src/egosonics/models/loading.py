@@ -1,0 +1,79 @@
+"""Finding and loading a model folder, and choosing the device and precision to run it on."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+from egosonics.errors import EgoSonicsError
+
+log = logging.getLogger(__name__)
+
+# The default model ships inside the package (trained by scripts/train_default_model.sh, see docs/MODELS.md).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "default_model"
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """"auto" → cuda if available, else mps, else cpu; anything else must be a device torch knows and has."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise EgoSonicsError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise EgoSonicsError(f"device {name!r} requested but this torch build sees no CUDA GPU")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise EgoSonicsError(f"device {name!r} requested but MPS is not available")
+    return device
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    """"auto" → float16 on CUDA, float32 elsewhere (half precision is slow or unsupported on CPUs)."""
+    if name == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    dtypes = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if name not in dtypes:
+        raise EgoSonicsError(f"unknown dtype {name!r}; choose from {sorted(dtypes)}")
+    return dtypes[name]
+
+
+def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device | None = None,
+                  dtype: torch.dtype = torch.float32):
+    """Load a model folder (or the shipped default model when ``model`` is None) onto ``device`` in ``dtype``.
+
+    The frame encoder and super-resolution stay in float32 on half-precision runs (BatchNorm and CLIP's final
+    normalisation are more accurate so, and they cost little).
+    """
+    from egosonics.pipeline import EgoSonicsPipeline
+
+    if model is None:
+        if not (DEFAULT_MODEL_DIR / "model_index.json").is_file():
+            raise EgoSonicsError(f"no default model is installed ({DEFAULT_MODEL_DIR} is missing); "
+                                 "pass --model FOLDER (see docs/MODELS.md)")
+        folder = DEFAULT_MODEL_DIR
+        log.info("using the default model: %s", folder)
+    else:
+        folder = Path(model)
+        if not folder.is_dir():
+            raise EgoSonicsError(f"{folder}: model folder not found")
+        log.info("using the model in %s", folder)
+    pipe = EgoSonicsPipeline.from_pretrained(folder)
+    device = device or torch.device("cpu")
+    for name in ("unet", "vae", "syncronet", "video_to_text"):
+        module = getattr(pipe, name, None)
+        if module is not None:
+            module.to(device=device)
+            if module.dtype != dtype:
+                module.to(dtype=dtype)
+    for name in ("frame_encoder", "superres"):
+        getattr(pipe, name).to(device=device)
+    pipe.set_progress_bar_config(disable=None, leave=False)
+    return pipe

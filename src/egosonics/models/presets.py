@@ -1,0 +1,102 @@
+"""Model presets: ``sd21`` (Stable Diffusion 2.1-base size, paper) and ``tiny`` (the same classes at toy size, CPU).
+
+A preset names the architecture of every part; weights come from training (``tiny``) or from local Stable Diffusion
+2.1-base and CLIP ViT-B/32 folders (``sd21``, see ``EgoSonicsPipeline.from_sd21``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from egosonics.spectrogram.params import SpectrogramParams
+
+# stabilityai/stable-diffusion-2-1-base, unet/config.json (865,910,724 parameters).
+SD21_UNET: dict[str, Any] = {
+    "sample_size": 64, "in_channels": 4, "out_channels": 4, "center_input_sample": False,
+    "flip_sin_to_cos": True, "freq_shift": 0,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "mid_block_type": "UNetMidBlock2DCrossAttn", "only_cross_attention": False,
+    "block_out_channels": [320, 640, 1280, 1280], "layers_per_block": 2, "downsample_padding": 1,
+    "mid_block_scale_factor": 1, "act_fn": "silu", "norm_num_groups": 32, "norm_eps": 1e-5,
+    "cross_attention_dim": 1024, "attention_head_dim": [5, 10, 20, 20], "use_linear_projection": True,
+    "upcast_attention": False, "dual_cross_attention": False, "resnet_time_scale_shift": "default",
+}
+
+# stabilityai/stable-diffusion-2-1-base, vae/config.json (83,653,863 parameters).
+SD21_VAE: dict[str, Any] = {
+    "in_channels": 3, "out_channels": 3, "latent_channels": 4, "sample_size": 512,
+    "down_block_types": ["DownEncoderBlock2D"] * 4, "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "block_out_channels": [128, 256, 512, 512], "layers_per_block": 2, "act_fn": "silu",
+    "norm_num_groups": 32, "scaling_factor": 0.18215,
+}
+
+# A pixel-space UNet: the spectrogram image itself is the sample (no VAE). Attention only at the lowest level.
+TINY_UNET: dict[str, Any] = {
+    "sample_size": (32, 256), "in_channels": 1, "out_channels": 1, "flip_sin_to_cos": True, "freq_shift": 0,
+    "down_block_types": ["DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D", "UpBlock2D"],
+    "mid_block_type": "UNetMidBlock2DCrossAttn",
+    "block_out_channels": [32, 64, 64], "layers_per_block": 1, "norm_num_groups": 8,
+    "cross_attention_dim": 64, "attention_head_dim": 4, "use_linear_projection": True,
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything that fixes the architecture of a pipeline.
+
+    Attributes:
+        name: "sd21" or "tiny".
+        unet: ``UNet2DConditionModel`` config.
+        vae: ``AutoencoderKL`` config, or None for a pixel-space model.
+        syncronet: ``Syncronet.from_unet`` keyword arguments.
+        video_to_text: ``VideoToText`` keyword arguments (the output width is the UNet's cross-attention width).
+        superres: ``SpectrogramSuperResolution`` keyword arguments.
+        spectrogram: the spectrogram parameters; ``model_size`` is the image the diffusion model makes.
+        frame_encoder: "clip-vit-b32" or "pixels".
+    """
+
+    name: str
+    unet: dict[str, Any]
+    vae: dict[str, Any] | None
+    syncronet: dict[str, Any]
+    video_to_text: dict[str, Any]
+    superres: dict[str, Any]
+    spectrogram: SpectrogramParams = field(default_factory=SpectrogramParams)
+    frame_encoder: str = "clip-vit-b32"
+
+
+PRESETS: dict[str, Preset] = {
+    "sd21": Preset(
+        name="sd21",
+        unet=SD21_UNET,
+        vae=SD21_VAE,
+        syncronet={"hint_size": (512, 512), "conditioning_widths": (16, 32, 96, 256), "conditioning_stride": (2, 2),
+                   "sync_heads": 8},
+        video_to_text={"num_tokens": 77, "hidden_dim": 1024},
+        superres={"channels": (16, 32, 64, 64, 32)},
+        spectrogram=SpectrogramParams(),
+        frame_encoder="clip-vit-b32",
+    ),
+    "tiny": Preset(
+        name="tiny",
+        unet=TINY_UNET,
+        vae=None,
+        # E_V (512 features × 300 frames) → hint 256 × 256 → ε halves only the feature axis three times → 32 × 256.
+        syncronet={"hint_size": (256, 256), "conditioning_widths": (8, 16, 32, 32), "conditioning_stride": (2, 1),
+                   "sync_heads": 4, "sync_pool": (32, 1)},
+        video_to_text={"num_tokens": 8, "hidden_dim": 128},
+        superres={"channels": (8, 16, 16, 16, 8)},
+        spectrogram=SpectrogramParams(model_size=(32, 256)),
+        frame_encoder="pixels",
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; unknown names raise with the list of choices."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return PRESETS[name]

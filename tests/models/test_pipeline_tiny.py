@@ -1,0 +1,111 @@
+"""The tiny pipeline end to end on CPU with random weights: determinism, save/load, clear errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from egosonics.errors import EgoSonicsError
+from egosonics.pipeline import EgoSonicsPipeline
+
+STEPS = 3
+
+
+@pytest.fixture(scope="module")
+def pipe() -> EgoSonicsPipeline:
+    pipe = EgoSonicsPipeline.from_preset("tiny", seed=0)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@pytest.fixture(scope="module")
+def frames() -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (1, 300, 64, 64, 3), dtype=torch.uint8, generator=g)
+
+
+def run(pipe, frames, seed=0, **kwargs):
+    return pipe(frames, num_inference_steps=STEPS, generator=torch.Generator().manual_seed(seed),
+                griffin_lim_iters=4, **kwargs)
+
+
+def test_output_shapes(pipe, frames):
+    out = run(pipe, frames)
+    assert out.waveforms.shape == (1, 220_500)
+    assert out.spectrograms.shape == (1, 1024, 512)
+    assert out.model_images.shape == (1, 32, 256)
+    assert out.video_embeddings.shape == (1, 300, 512)
+    assert torch.isfinite(out.waveforms).all()
+    assert float(out.spectrograms.min()) >= 0 and float(out.spectrograms.max()) <= 1
+
+
+def test_same_seed_same_waveform_other_seed_other_waveform(pipe, frames):
+    a, b, c = run(pipe, frames, seed=1), run(pipe, frames, seed=1), run(pipe, frames, seed=2)
+    assert torch.equal(a.waveforms, b.waveforms)
+    assert not torch.equal(a.waveforms, c.waveforms)
+
+
+def test_guidance_changes_the_result_and_1_disables_it(pipe, frames):
+    # Make the conditional and unconditional branches differ (a fresh Syncronet adds nothing).
+    torch.nn.init.normal_(pipe.video_to_text.fc2.weight, std=0.5)
+    guided = run(pipe, frames, guidance_scale=3.0).model_images
+    plain = run(pipe, frames, guidance_scale=1.0).model_images
+    assert not torch.allclose(guided, plain)
+
+
+def test_precomputed_embedding_equals_frames(pipe, frames):
+    ev = pipe.encode_frames(frames)
+    assert torch.equal(run(pipe, frames).waveforms, run(pipe, None, video_embedding=ev).waveforms)
+    with pytest.raises(ValueError, match="exactly one of frames or video_embedding"):
+        pipe(frames, video_embedding=ev)
+
+
+def test_save_load_gives_identical_output(pipe, frames, tmp_path):
+    pipe.save_pretrained(tmp_path / "model")
+    loaded = EgoSonicsPipeline.from_pretrained(tmp_path / "model")
+    loaded.set_progress_bar_config(disable=True)
+    assert loaded.config.preset == "tiny"
+    assert loaded.spectrogram_params == pipe.spectrogram_params
+    assert torch.equal(run(pipe, frames).waveforms, run(loaded, frames).waveforms)
+    assert not list(tmp_path.rglob("*.bin")) and not list(tmp_path.rglob("*.pt")), "weights must be safetensors"
+
+
+def test_missing_or_mismatched_files_are_named(pipe, tmp_path):
+    folder = tmp_path / "model"
+    pipe.save_pretrained(folder)
+    # A missing weight file.
+    broken = tmp_path / "missing"
+    shutil.copytree(folder, broken)
+    (broken / "syncronet" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(EgoSonicsError, match=r"syncronet/diffusion_pytorch_model\.safetensors: missing"):
+        EgoSonicsPipeline.from_pretrained(broken)
+    # Weights of another component: shapes do not match the config.
+    mismatched = tmp_path / "mismatched"
+    shutil.copytree(folder, mismatched)
+    shutil.copy(folder / "superres" / "diffusion_pytorch_model.safetensors",
+                mismatched / "unet" / "diffusion_pytorch_model.safetensors")
+    with pytest.raises(EgoSonicsError, match=r"unet/diffusion_pytorch_model\.safetensors: does not match"):
+        EgoSonicsPipeline.from_pretrained(mismatched)
+    # No model index at all.
+    with pytest.raises(EgoSonicsError, match=r"model_index\.json: missing"):
+        EgoSonicsPipeline.from_pretrained(tmp_path)
+    # A component of the wrong class.
+    wrong = tmp_path / "wrong"
+    shutil.copytree(folder, wrong)
+    index = json.loads((wrong / "model_index.json").read_text())
+    index["superres"] = ["egosonics", "Syncronet"]
+    (wrong / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(EgoSonicsError, match="component 'superres' has class 'Syncronet'"):
+        EgoSonicsPipeline.from_pretrained(wrong)
+
+
+def test_sd21_preset_needs_local_weights(tmp_path):
+    with pytest.raises(EgoSonicsError, match="needs CLIP weights"):
+        EgoSonicsPipeline.from_preset("sd21")
+    with pytest.raises(EgoSonicsError, match="unet: missing"):
+        EgoSonicsPipeline.from_sd21(tmp_path / "sd", tmp_path / "clip")
+    with pytest.raises(ValueError, match=r"unknown preset 'sd15'; choose from \['sd21', 'tiny'\]"):
+        EgoSonicsPipeline.from_preset("sd15")

@@ -154,8 +154,15 @@ def read_audio(
 
 def rms(waveform: np.ndarray) -> float:
     """Root mean square, S_RMS = sqrt(mean(x²)) (paper Sec. C), computed in float64."""
-    x = np.asarray(waveform, dtype=np.float64)
-    return float(np.sqrt(np.mean(x * x))) if x.size else 0.0
+    x = np.asarray(waveform).reshape(-1)
+    if not x.size:
+        return 0.0
+    # Blockwise in float64: no full-length temporary arrays for long recordings.
+    total = 0.0
+    for start in range(0, x.size, 1 << 18):
+        block = x[start:start + (1 << 18)].astype(np.float64)
+        total += float(np.dot(block, block))
+    return float(np.sqrt(total / x.size))
 
 
 def rms_dbfs(waveform: np.ndarray) -> float:

@@ -45,6 +45,12 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     return dtypes[name]
 
 
+def cast(module: torch.nn.Module | None, dtype: torch.dtype) -> None:
+    """Cast a module's floating-point weights to ``dtype`` unless they already are (diffusers warns on every cast)."""
+    if module is not None and getattr(module, "dtype", dtype) != dtype:
+        module.to(dtype=dtype)
+
+
 def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device | None = None,
                   dtype: torch.dtype = torch.float32):
     """Load a model folder (or the shipped default model when ``model`` is None) onto ``device`` in ``dtype``.
@@ -71,8 +77,7 @@ def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device 
         module = getattr(pipe, name, None)
         if module is not None:
             module.to(device=device)
-            if module.dtype != dtype:
-                module.to(dtype=dtype)
+            cast(module, dtype)
     for name in ("frame_encoder", "superres"):
         getattr(pipe, name).to(device=device)
     pipe.set_progress_bar_config(disable=None, leave=False)

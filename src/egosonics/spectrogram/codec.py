@@ -39,7 +39,7 @@ def encode_windows(waveform: np.ndarray | torch.Tensor, *, clip: ClipSpec = DEFA
 
 def decode_windows(images: torch.Tensor, num_samples: int, *, clip: ClipSpec = DEFAULT_CLIP,
                    params: SpectrogramParams = DEFAULT_PARAMS, n_iter: int = 32, momentum: float = 0.99,
-                   seed: int = 0, batch_size: int = 8) -> np.ndarray:
+                   seed: int = 0, batch_size: int = 2) -> np.ndarray:
     """Model images [B, 512, 512] → waveform [num_samples] by fast Griffin-Lim, window by window.
 
     The same ``seed`` gives the same waveform. Windows are inverted ``batch_size`` at a time with a progress bar.

@@ -73,9 +73,9 @@ def griffin_lim(
     previous = torch.zeros_like(angles)
     beta = momentum / (1 + momentum)
     for _ in range(n_iter):
-        rebuilt = stft(istft(target * angles, params, length), params)
-        angles = rebuilt - beta * previous if momentum else rebuilt
+        # In place where possible: fewer passes over memory matter more than FLOPs here.
+        rebuilt = stft(istft(angles.mul_(target), params, length), params)
+        angles = torch.sgn(torch.sub(rebuilt, previous, alpha=beta)) if momentum else torch.sgn(rebuilt)
         previous = rebuilt
-        angles = angles / (angles.abs() + 1e-16)
-    waveform = istft(target * angles, params, length)[..., :num_samples]
+    waveform = istft(angles.mul_(target), params, length)[..., :num_samples]
     return waveform.to(magnitude.dtype)

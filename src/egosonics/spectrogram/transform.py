@@ -4,6 +4,7 @@ Layout: tensors are [..., frequency, time] with row 0 = 0 Hz (PNG files and figu
 
     waveform [n]  ──stft_magnitude──►  |STFT| [1024, 430]  ──magnitude_to_unit──►  image [1024, 430] in [0, 1]
     image [1024, 430]  ──to_model_image──►  [512, 512]          (frequency: mean of bin pairs; time: linear 430 → 512)
+                                            (the tiny preset: [32, 256], means of 32 bins)
     image [1024, 430]  ──to_superres_image──►  [1024, 512]      (time only)
 
 Inverses: ``unit_to_magnitude`` is exact (up to clipping at the dB range); ``from_superres_image`` is the exact left
@@ -83,11 +84,12 @@ def _linear_resampler(n_in: int, n_out: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _pair_mean(n_in: int) -> np.ndarray:
-    """Matrix [n_in // 2, n_in] averaging neighbouring rows (anti-aliased halving)."""
-    mat = np.zeros((n_in // 2, n_in))
-    idx = np.arange(n_in // 2)
-    mat[idx, 2 * idx] = mat[idx, 2 * idx + 1] = 0.5
+def _group_mean(n_in: int, n_out: int) -> np.ndarray:
+    """Matrix [n_out, n_in] averaging groups of n_in / n_out neighbouring rows (anti-aliased shrinking)."""
+    factor = n_in // n_out
+    mat = np.zeros((n_out, n_in))
+    for k in range(factor):
+        mat[np.arange(n_out), factor * np.arange(n_out) + k] = 1.0 / factor
     return mat
 
 
@@ -110,12 +112,12 @@ def _apply(image: torch.Tensor, rows: np.ndarray | None, cols: np.ndarray | None
 
 
 def to_model_image(image: torch.Tensor, params: SpectrogramParams = DEFAULT_PARAMS) -> torch.Tensor:
-    """[..., 1024, T] → [..., 512, 512]: mean of frequency-bin pairs, linear interpolation in time."""
+    """[..., 1024, T] → [..., 512, 512]: mean of groups of frequency bins (pairs at 512 rows), linear in time."""
     freq_out, time_out = params.model_size
-    if image.shape[-2] != 2 * freq_out:
-        raise ValueError(f"expected {2 * freq_out} frequency rows, got {image.shape[-2]}")
+    if image.shape[-2] % freq_out:
+        raise ValueError(f"{image.shape[-2]} frequency rows cannot be averaged down to {freq_out}")
     forward, _ = _time_resampler(image.shape[-1], time_out)
-    return _apply(image, _pair_mean(image.shape[-2]), forward)
+    return _apply(image, _group_mean(image.shape[-2], freq_out), forward)
 
 
 def from_model_image(image: torch.Tensor, num_frames: int, params: SpectrogramParams = DEFAULT_PARAMS) -> torch.Tensor:

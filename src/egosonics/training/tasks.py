@@ -1,0 +1,132 @@
+"""What each component trains, from which starting point, and with which loss.
+
+| component     | trained module    | loss (paper)                                                | frozen            |
+|---------------|-------------------|-------------------------------------------------------------|-------------------|
+| base          | unet              | ‖ε − ε_θ(x_t, t, c_text)‖² (the tiny preset's own UNet)     | —                 |
+| syncronet     | syncronet         | ‖ε − ε_θ(x_t, t, c_t, Syncronet(x_t, t, E_V))‖² (Sec. B, C)  | unet, vae         |
+| superres      | superres          | MSE(SR(down(S)), S) on 1024 × 512 spectrograms (Sec. E)     | —                 |
+| video-to-text | video_to_text     | MSE(MLP(E_V), c_text) (Sec. G)                              | —                 |
+
+Noise, timesteps and condition dropping are drawn per sample from a generator seeded by (run seed, micro-step,
+position in the global batch): the same sample gets the same noise on one process or many, and after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from egosonics.errors import EgoSonicsError
+from egosonics.models.text_encoder import HashTextEncoder, SDTextEncoder
+from egosonics.pipeline import EgoSonicsPipeline, set_trainable
+from egosonics.spectrogram.transform import to_model_image, to_superres_image
+from egosonics.training.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+TRAINED_MODULE = {"base": "unet", "syncronet": "syncronet", "superres": "superres", "video-to-text": "video_to_text"}
+
+
+def build_pipeline(config: TrainConfig) -> EgoSonicsPipeline:
+    """The starting pipeline: ``init_model`` if given, else a fresh preset (``sd21`` from local weights)."""
+    if config.init_model:
+        return EgoSonicsPipeline.from_pretrained(config.init_model)
+    if config.preset == "sd21":
+        if not (config.sd_dir and config.clip_dir):
+            raise EgoSonicsError("the sd21 preset needs sd_dir and clip_dir (local Stable Diffusion 2.1-base and CLIP "
+                                 "ViT-B/32 folders)")
+        return EgoSonicsPipeline.from_sd21(config.sd_dir, config.clip_dir, seed=config.seed)
+    if config.component != "base":
+        log.warning("training %s on a fresh %s preset: its base UNet is untrained (train 'base' first and pass its "
+                    "model/ folder as init_model)", config.component, config.preset)
+    return EgoSonicsPipeline.from_preset(config.preset, seed=config.seed)
+
+
+def build_text_encoder(config: TrainConfig, pipe: EgoSonicsPipeline):
+    """Narration → c_text: Stable Diffusion's own text encoder for sd21, the weight-free hash encoder otherwise."""
+    if pipe.config.preset == "sd21" or (pipe.vae is not None and config.sd_dir):
+        if not config.sd_dir:
+            raise EgoSonicsError("sd21 training needs sd_dir for Stable Diffusion's text encoder")
+        return SDTextEncoder(config.sd_dir)
+    return HashTextEncoder(pipe.unet.config.cross_attention_dim, pipe.video_to_text.config.num_tokens)
+
+
+def sample_generators(seed: int, micro_step: int, positions: list[int]) -> list[torch.Generator]:
+    """One generator per sample, seeded by (run seed, micro-step, global position)."""
+    return [torch.Generator().manual_seed((seed * 1_000_003 + micro_step) * 65_537 + p) for p in positions]
+
+
+@dataclass
+class Task:
+    """A component's training: which module learns, and its loss on a batch."""
+
+    config: TrainConfig
+    pipe: EgoSonicsPipeline
+    text_encoder: Any
+
+    @property
+    def module_name(self) -> str:
+        return TRAINED_MODULE[self.config.component]
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return getattr(self.pipe, self.module_name)
+
+    def freeze(self) -> None:
+        set_trainable(self.pipe, (self.module_name,))
+        if self.pipe.config.preset == "sd21" and self.config.component == "base":
+            raise EgoSonicsError("'base' trains the tiny preset's own UNet; sd21 uses Stable Diffusion's "
+                                 "pretrained one")
+
+    def loss(self, batch: dict[str, Any], generators: list[torch.Generator],
+             model: torch.nn.Module) -> torch.Tensor:
+        """The component's loss on one micro-batch; ``model`` is the (possibly DDP-wrapped) trained module."""
+        pipe, params = self.pipe, self.pipe.spectrogram_params
+        device = pipe.device
+        spec = batch["spec"].to(device)  # [B, 1024, 430]
+        component = self.config.component
+        if component == "superres":
+            low = to_model_image(spec, params)[:, None]  # [B, 1, F, T]
+            high = to_superres_image(spec, params)[:, None]  # [B, 1, 1024, 512]
+            return F.mse_loss(model(low), high)
+        texts = [m.get("narration", "") for m in batch["meta"]]
+        text_context = self.text_encoder(texts).to(device)  # [B, N, D]
+        ev = batch["ev"].to(device)  # [B, 300, 512]
+        if component == "video-to-text":
+            return F.mse_loss(model(ev), text_context)
+        # Diffusion components: per-sample noise, timestep and condition drop.
+        images = to_model_image(spec, params)[:, None]  # [B, 1, F, T]
+        with torch.no_grad():
+            x0 = pipe.image_to_sample(images)
+        steps = pipe.scheduler.config.num_train_timesteps
+        noise = torch.stack([torch.randn(x0.shape[1:], generator=g) for g in generators]).to(device, x0.dtype)
+        timesteps = torch.stack([torch.randint(0, steps, (), generator=g) for g in generators]).to(device)
+        drop = torch.stack([torch.rand((), generator=g) < self.config.condition_drop_prob for g in generators])
+        drop = drop.to(device)
+        x_t = pipe.scheduler.add_noise(x0, noise, timesteps)
+        unet_dtype = pipe.unet.dtype
+        if component == "base":
+            context = torch.where(drop[:, None, None], torch.zeros_like(text_context), text_context)
+            eps = model(x_t, timesteps, encoder_hidden_states=context).sample
+            return F.mse_loss(eps.float(), noise.float())
+        ev = torch.where(drop[:, None, None], torch.zeros_like(ev), ev)
+        context = text_context if self.config.context == "text" else pipe.video_to_text(ev)
+        context = torch.where(drop[:, None, None], torch.zeros_like(context), context)
+        control = model(x_t.to(pipe.syncronet.dtype), timesteps, ev)
+        eps = pipe.unet(x_t.to(unet_dtype), timesteps, encoder_hidden_states=context.to(unet_dtype),
+                        down_block_additional_residuals=[r.to(unet_dtype) for r in control.down_block_res_samples],
+                        mid_block_additional_residual=control.mid_block_res_sample.to(unet_dtype)).sample
+        return F.mse_loss(eps.float(), noise.float())
+
+
+def make_task(config: TrainConfig) -> Task:
+    pipe = build_pipeline(config)
+    task = Task(config=config, pipe=pipe, text_encoder=None)
+    task.freeze()
+    if config.component != "superres":
+        task.text_encoder = build_text_encoder(config, pipe)
+    return task

@@ -7,6 +7,7 @@ line, ``egosonics: error: FILE: PROBLEM``, and exit with status 1; nothing parti
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -91,6 +92,41 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from egosonics.preprocess.prepare import PrepareConfig, format_summary, prepare
+
+    scenarios = None
+    if args.scenarios is not None:
+        scenarios = [s.strip().lower() for s in args.scenarios.split(",") if s.strip()]
+    elif args.metadata:
+        from egosonics.preprocess.metadata import DEFAULT_SCENARIOS
+
+        scenarios = list(DEFAULT_SCENARIOS)
+    config = PrepareConfig(src=str(Path(args.src).resolve()), out=str(Path(args.out).resolve()), seed=args.seed,
+                           max_windows_per_video=args.max_windows, rms_threshold_dbfs=args.rms_threshold,
+                           rms_percentile=args.rms_percentile, encoder=args.encoder, clip_dir=args.clip_dir,
+                           videos_per_shard=args.videos_per_shard, metadata=args.metadata,
+                           narrations=args.narrations, scenarios=scenarios)
+    summary = prepare(config, workers=args.workers)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(format_summary(summary))
+        print(f"manifest: {Path(args.out) / 'manifest.jsonl'}")
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from egosonics.training.config import load_config
+    from egosonics.training.trainer import train
+
+    overrides = {"component": args.component, "data": args.data, "output_dir": args.output_dir,
+                 "init_model": args.init_model, "max_steps": args.max_steps, "seed": args.seed}
+    config = load_config(args.config, overrides)
+    final = train(config)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {final}")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from egosonics.demo import run_demo
 
@@ -163,6 +199,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav", action="store_true", help="also write NAME.wav beside each output video")
     p.add_argument("--png", action="store_true", help="also write NAME.png, a figure of the generated spectrogram")
     p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser(
+        "prepare", help="cut long videos into 10 s training clips (WebDataset shards + manifest)",
+        description="Walk SRC for videos (any container/codec), pick seeded random non-overlapping 10 s windows, "
+                    "keep those whose audio RMS passes the threshold, and write WebDataset shards to OUT/shards "
+                    "(normalised spectrogram float32 [1024, 430], E_V float16 [300, 512], metadata JSON) with "
+                    "OUT/manifest.jsonl listing every window kept or rejected and why. Resumable: rerun the same "
+                    "command after a crash and only the missing work is done. Under 'accelerate launch' each rank "
+                    "takes its share of shards.")
+    p.add_argument("src", help="folder of videos (searched recursively)")
+    p.add_argument("out", help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="window placement seed (default: 0)")
+    p.add_argument("--max-windows", type=int, default=None, help="at most this many windows per video")
+    level = p.add_mutually_exclusive_group()
+    level.add_argument("--rms-threshold", type=float, default=None, help="keep windows above this RMS in dBFS")
+    level.add_argument("--rms-percentile", type=float, default=None,
+                       help="keep windows above this percentile of all windows' RMS (0-100)")
+    p.add_argument("--encoder", default="pixels", choices=["pixels", "clip-vit-b32"],
+                   help="frame encoder for E_V (default: pixels)")
+    p.add_argument("--clip-dir", help="local CLIP ViT-B/32 folder (for --encoder clip-vit-b32)")
+    p.add_argument("--videos-per-shard", type=int, default=16, help="source videos per shard (default: 16)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default: 1)")
+    p.add_argument("--metadata", help="Ego4D-style ego4d.json (scenarios per video_uid = file name stem)")
+    p.add_argument("--narrations", help="Ego4D-style narration.json (narrations attached to each window)")
+    p.add_argument("--scenarios", help="comma-separated scenario words to keep (default with --metadata: "
+                                       "cooking,carpentry,laundry,cleaning,working,farmer,mechanic,yardwork,blacksmith)")
+    p.set_defaults(func=_cmd_prepare)
+
+    p = sub.add_parser(
+        "train", help="train one learned part (base, syncronet, superres, video-to-text) on prepared shards",
+        description="Train COMPONENT with the settings in --config (YAML; see configs/). Resumes from the latest "
+                    "checkpoint in the output folder. For several GPUs or machines, start it with "
+                    "'accelerate launch -m egosonics.cli train ...'. Writes checkpoints, metrics.csv, TensorBoard "
+                    "logs, validation outputs and the final model folder OUTPUT/model.")
+    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text"])
+    p.add_argument("--config", required=True, help="YAML config file")
+    p.add_argument("--data", help="prepared shards (overrides the config)")
+    p.add_argument("--output-dir", help="output folder (overrides the config)")
+    p.add_argument("--init-model", help="model folder to start from (overrides the config)")
+    p.add_argument("--max-steps", type=int, help="training steps (overrides the config)")
+    p.add_argument("--seed", type=int, help="seed (overrides the config)")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
         "demo", help="make a synthetic clip and run the main job on it (what 'make demo' runs)",

@@ -54,8 +54,8 @@ def test_base_run_writes_checkpoints_logs_and_a_model(base_model):
 @pytest.mark.parametrize("component", ["syncronet", "superres", "video-to-text"])
 def test_each_component_trains_only_its_module(component, base_model, prepared, tmp_path):
     cfg = write_config(tmp_path / "c.yaml", component=component, data=str(prepared), output_dir=str(tmp_path / "r"),
-                       init_model=str(base_model), max_steps=2, validation_steps=2 if component == "syncronet" else None,
-                       validation_inference_steps=2)
+                       init_model=str(base_model), max_steps=2, validation_inference_steps=2,
+                       validation_steps=2 if component == "syncronet" else None)
     final = train(load_config(cfg))
     before, after = EgoSonicsPipeline.from_pretrained(base_model), EgoSonicsPipeline.from_pretrained(final)
     trained = {"syncronet": "syncronet", "superres": "superres", "video-to-text": "video_to_text"}[component]

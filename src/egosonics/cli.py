@@ -7,8 +7,8 @@ line, ``egosonics: error: FILE: PROBLEM``, and exit with status 1; nothing parti
 from __future__ import annotations
 
 import argparse
-import os
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -106,7 +106,8 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
                            max_windows_per_video=args.max_windows, rms_threshold_dbfs=args.rms_threshold,
                            rms_percentile=args.rms_percentile, encoder=args.encoder, clip_dir=args.clip_dir,
                            videos_per_shard=args.videos_per_shard, metadata=args.metadata,
-                           narrations=args.narrations, scenarios=scenarios)
+                           narrations=args.narrations, scenarios=scenarios,
+                           exclude=[g.strip() for g in args.exclude.split(",") if g.strip()])
     summary = prepare(config, workers=args.workers)
     if int(os.environ.get("RANK", "0")) == 0:
         print(format_summary(summary))
@@ -127,10 +128,87 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from egosonics.clip_spec import ClipSpec
+    from egosonics.synth.dataset import synthesize
+    from egosonics.synth.settings import settings_for
+
+    try:
+        height, _, width = args.size.lower().partition("x")
+        size = (int(height), int(width or height))
+        classes = tuple(c.strip() for c in args.classes.split(",") if c.strip()) if args.classes else None
+        settings = settings_for(args.difficulty, clip=ClipSpec(duration_s=args.duration), height=size[0],
+                                width=size[1], mode=args.mode, classes=classes, min_events=args.min_events,
+                                max_events=args.max_events, head_motion=args.head_motion, camera_shake=args.shake,
+                                distractors=args.distractors, offscreen=args.offscreen, noise_dbfs=args.noise_db)
+        report = synthesize(args.out, n=args.n, seed=args.seed, settings=settings, workers=args.workers)
+    except ValueError as exc:
+        raise EgoSonicsError(f"synth: {exc}") from None
+    print(f"wrote {len(report.records)} clips to {args.out} ({report.clips_per_second:.2f} clips/s); "
+          f"manifest: {report.manifest}")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from egosonics.demo import run_demo
 
     run_demo(Path(args.out), seed=args.seed)
+    return EXIT_OK
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    import threading
+
+    from egosonics.app.limits import Limits
+    from egosonics.app.web import AppConfig, build_app
+    from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
+
+    try:
+        limits = Limits(max_upload_mb=args.max_upload_mb, max_duration_s=args.max_duration, max_steps=args.max_steps)
+    except ValueError as exc:
+        raise EgoSonicsError(f"app: {exc}") from None
+    device = resolve_device(args.device)
+    pipe = load_pipeline(args.model, device=device, dtype=resolve_dtype(args.dtype, device))  # says if none exists
+    config = AppConfig(limits=limits, steps=args.steps, guidance=args.guidance, seed=args.seed,
+                       griffin_lim_iters=args.gl_iters, queue_size=args.queue_size,
+                       output_dir=Path(args.output_dir) if args.output_dir else None,
+                       model_label=args.model or "the default model")
+    app = build_app(pipe, config)
+    url = app.launch(host=args.host, port=args.port)
+    print(f"EgoSonics demo running at {url} (Ctrl+C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        app.close()
+    return EXIT_OK
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from egosonics.study.config import load_study
+    from egosonics.study.report import write_report
+    from egosonics.study.server import make_server
+    from egosonics.study.store import StudyStore
+
+    study = load_study(args.study)
+    db = Path(args.db) if args.db else study.path.with_suffix(".sqlite")
+    if args.report:
+        if not db.is_file():
+            raise EgoSonicsError(f"{db}: no answers database; run the study first (or pass --db)")
+        for path in write_report(study, StudyStore(db, study), args.report):
+            print(f"wrote {path}")
+        return EXIT_OK
+    try:
+        server = make_server(study, db, host=args.host, port=args.port,
+                             token=args.token or os.environ.get("EGOSONICS_STUDY_TOKEN"))
+    except ValueError as exc:
+        raise EgoSonicsError(f"study: {exc}") from None
+    print(f"participants: {server.url}", flush=True)
+    print(f"organiser:    {server.url}admin?token={server.token}", flush=True)
+    print(f"answers:      {db.resolve()} (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
     return EXIT_OK
 
 
@@ -225,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--narrations", help="Ego4D-style narration.json (narrations attached to each window)")
     p.add_argument("--scenarios", help="comma-separated scenario words to keep (default with --metadata: "
                                        "cooking,carpentry,laundry,cleaning,working,farmer,mechanic,yardwork,blacksmith)")
+    p.add_argument("--exclude", default="*.json,*.jsonl",
+                   help="comma-separated file-name patterns to skip (default: *.json,*.jsonl: sidecar metadata; a "
+                        "NAME.json beside NAME.mp4 with a 'narration' field is attached to its windows)")
     p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser(
@@ -243,12 +324,81 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
+        "synth", help="write synthetic first-person clips whose sound events are known exactly",
+        description="Render N first-person workbench scenes (30 fps, 22,050 Hz) with sound events of six classes "
+                    "(impact on wood/metal/glass, saw, chop, machine, pour, footsteps), each sound starting at its "
+                    "visual contact frame. Writes OUT/NAME.mp4 (H.264 + AAC), NAME.wav (the exact audio), NAME.json "
+                    "(timeline: onset, offset, class, material, position; a one-line narration) and "
+                    "OUT/manifest.jsonl. The same seed gives the same clips.")
+    p.add_argument("out", help="output folder (created if missing)")
+    p.add_argument("--n", type=int, default=10, help="number of clips; pairs in --mode pair (default: 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed; clip i of seed S is always the same (default: 0)")
+    p.add_argument("--mode", default="scene", choices=["scene", "single", "pair"],
+                   help="scene: mixed actions; single: one class per clip (classes in turn); pair: the same "
+                        "motion striking wood, then metal (default: scene)")
+    p.add_argument("--classes", help="comma-separated classes allowed (default: all six)")
+    p.add_argument("--duration", type=float, default=10.0, help="clip length in s (default: 10)")
+    p.add_argument("--size", default="128", help="frame size: N (square) or HxW, e.g. 120x160 (default: 128)")
+    p.add_argument("--min-events", type=int, default=None, help="fewest visible events per clip (default: 3)")
+    p.add_argument("--max-events", type=int, default=None, help="most visible events per clip (default: 12)")
+    p.add_argument("--difficulty", default="easy", choices=["easy", "medium", "hard"],
+                   help="preset of the knobs below; explicit knobs override it (default: easy)")
+    p.add_argument("--shake", type=float, default=None, help="camera shake, RMS pixels at 128 px (easy: 0)")
+    p.add_argument("--head-motion", type=float, default=None, help="scale of head sway and bob (easy: 1)")
+    p.add_argument("--distractors", type=int, default=None, help="silent motions per clip (easy: 0)")
+    p.add_argument("--offscreen", type=int, default=None, help="off-screen sounds per clip (easy: 0)")
+    p.add_argument("--noise-db", type=float, default=None, help="background noise RMS in dBFS (easy: -60)")
+    p.add_argument("--workers", type=int, default=1, help="processes rendering in parallel (default: 1)")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser(
         "demo", help="make a synthetic clip and run the main job on it (what 'make demo' runs)",
         description="Render a short synthetic first-person clip (a ball bouncing on a table, with its impact "
                     "sounds), then run the audio path on it and print where the outputs are.")
     p.add_argument("--out", default="outputs/demo", help="output folder (default: outputs/demo)")
     p.add_argument("--seed", type=int, default=1234, help="scene seed (default: 1234)")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "app", help="the web demo: upload a video, get it back with generated sound",
+        description="Serve the Gradio web demo: upload a video (size and duration limits shown on the page), choose "
+                    "steps, guidance and seed, and get the video with its new audio, the spectrogram figure and "
+                    "the MP4 and WAV to download. One request is generated at a time; others wait in a queue. "
+                    "Prints the address.")
+    p.add_argument("--model", help="model folder (save_pretrained format); default: the shipped default model")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for other machines "
+                                                       "(default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    p.add_argument("--max-upload-mb", type=float, default=100.0, help="largest upload in MB (default: 100)")
+    p.add_argument("--max-duration", type=float, default=60.0, help="longest video in s (default: 60)")
+    p.add_argument("--max-steps", type=int, default=100, help="most DDIM steps a user may ask for (default: 100)")
+    p.add_argument("--steps", type=int, default=20, help="initial DDIM steps (default: 20)")
+    p.add_argument("--guidance", type=float, default=3.0, help="initial guidance scale (default: 3.0)")
+    p.add_argument("--seed", type=int, default=0, help="initial seed (default: 0)")
+    p.add_argument("--gl-iters", type=int, default=32, help="Griffin-Lim iterations (default: 32)")
+    p.add_argument("--queue-size", type=int, default=16, help="users who may wait their turn (default: 16)")
+    p.add_argument("--output-dir", help="where generated files go (default: a temporary folder)")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                   help="model precision (auto: float16 on cuda, float32 elsewhere)")
+    p.set_defaults(func=_cmd_app)
+
+    p = sub.add_parser(
+        "study", help="run the listening test (paper Sec. A) defined by a YAML file",
+        description="Serve the listening test defined by STUDY (YAML: a folder of clips per system; see "
+                    "docs/STUDY.md). Participants open the printed link and rate each clip, blinded and in random "
+                    "order, then compare ours with each baseline side by side; every answer is stored in SQLite as "
+                    "it is given. The organiser's link (with the token) shows progress, MOS with 95 %% confidence "
+                    "intervals, preference rates and figures, and exports CSV. With --report, write the results "
+                    "into a folder and exit.")
+    p.add_argument("study", help="study definition (YAML)")
+    p.add_argument("--db", help="answers database (default: STUDY with the suffix .sqlite)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for other machines "
+                                                       "(default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--token", help="organiser token (default: $EGOSONICS_STUDY_TOKEN, else a random one, printed)")
+    p.add_argument("--report", metavar="DIR", help="write the CSV exports, figures and results.json to DIR, and exit")
+    p.set_defaults(func=_cmd_study)
     return parser
 
 

@@ -29,7 +29,7 @@ class VideoMeta:
 
     def narration_between(self, start_s: float, end_s: float) -> str:
         """The narrations inside ``[start_s, end_s)``, joined with '; ' ('' when there are none)."""
-        texts = [_clean(text) for t, text in self.narrations if start_s <= t < end_s]
+        texts = [_clean(text) for t, text in self.narrations if start_s <= t < end_s or t == float("-inf")]
         return "; ".join(t for t in texts if t)
 
     def matches(self, wanted: set[str]) -> bool:

@@ -19,6 +19,7 @@ shards further. A file that cannot be read is a manifest row with its reason; th
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import logging
@@ -65,6 +66,7 @@ class PrepareConfig:
     metadata: str | None = None
     narrations: str | None = None
     scenarios: list[str] | None = None
+    exclude: list[str] = field(default_factory=lambda: ["*.json", "*.jsonl"])
     clip: dict[str, Any] = field(default_factory=lambda: asdict(DEFAULT_CLIP))
 
     def __post_init__(self) -> None:
@@ -81,13 +83,31 @@ def _key(relative: str, start_s: float) -> str:
     return f"{stem}-{digest}-{round(start_s * 1000):09d}"
 
 
-def list_sources(src: Path) -> list[str]:
-    """Every regular, non-hidden file under ``src``, as sorted relative paths."""
+def list_sources(src: Path, exclude: list[str] = ()) -> list[str]:
+    """Every regular, non-hidden file under ``src`` whose name matches none of ``exclude`` (sidecar metadata), as
+    sorted relative paths."""
     if not src.is_dir():
         raise EgoSonicsError(f"{src}: source folder not found")
     files = [p for p in src.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
-                                                                   p.relative_to(src).parts)]
+                                                                   p.relative_to(src).parts)
+             and not any(fnmatch.fnmatch(p.name, pattern) for pattern in exclude)]
     return sorted(str(p.relative_to(src)) for p in files)
+
+
+def sidecar_meta(video: Path) -> VideoMeta | None:
+    """A narration from ``<video stem>.json`` beside the video (as ``egosonics synth`` writes), if there is one.
+
+    The narration covers the whole file, so it is attached to every window of it.
+    """
+    sidecar = video.with_suffix(".json")
+    if not sidecar.is_file():
+        return None
+    try:
+        data = json.loads(sidecar.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    text = data.get("narration") if isinstance(data, dict) else None
+    return VideoMeta(narrations=[(float("-inf"), text)]) if isinstance(text, str) and text else None
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -192,7 +212,7 @@ def _extract_shard(args: tuple[int, list[dict[str, Any]], PrepareConfig, float |
         with torch.no_grad():
             ev = encoder(torch.from_numpy(frames.frames)[None])[0]  # [300, 512]
             spec = waveform_to_unit(torch.from_numpy(audio), DEFAULT_PARAMS)  # [1024, 430]
-        meta = metadata.get(Path(row["video"]).stem)
+        meta = metadata.get(Path(row["video"]).stem) or sidecar_meta(path)
         key = _key(row["video"], row["start_s"])
         info = {"source": row["video"], "start_s": row["start_s"], "rms_dbfs": row["rms_dbfs"],
                 "category": ", ".join(meta.scenarios) if meta else "",
@@ -229,7 +249,7 @@ def prepare(config: PrepareConfig, *, workers: int = 1) -> dict[str, Any]:
     rank, world, state = _distributed()
     src, out = Path(config.src), Path(config.out)
     # 1. Sources, shards, and the run's configuration (a rerun must use the same one).
-    videos = list_sources(src)
+    videos = list_sources(src, config.exclude)
     for folder in ("scan", "parts", "shards"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     config_path = out / "config.json"

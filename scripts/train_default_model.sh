@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Train the shipped default model from nothing, with the project's own commands, on this machine (CPU):
+#   synth → prepare → train base → train syncronet → train superres → train video-to-text → install → evaluate.
+# Every stage resumes: rerun the script after an interruption. Settings: configs/default_model/*.yaml and below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EGOSONICS=${EGOSONICS:-.venv/bin/egosonics}
+OUT=outputs/default_model
+N_TRAIN=${N_TRAIN:-1000}        # synthesized training clips (seed 1)
+N_EVAL=${N_EVAL:-100}           # held-out clips for the model card (seed 2, never used in training)
+WORKERS=${WORKERS:-2}
+
+# 1. Training scenes (seed 1) and their 10 s windows as shards (pixels encoder, near-silent windows dropped).
+[ -f "$OUT/synth_train/manifest.jsonl" ] || $EGOSONICS -q synth "$OUT/synth_train" --n "$N_TRAIN" --seed 1 --workers "$WORKERS"
+$EGOSONICS -q prepare "$OUT/synth_train" "$OUT/data" --rms-threshold -70 --videos-per-shard 50 --workers "$WORKERS" --exclude '*.json,*.jsonl,*.wav' \
+    --encoder pixels
+
+# 2. The four training stages, each starting from the previous stage's model folder.
+$EGOSONICS train base          --config configs/default_model/train_base.yaml
+$EGOSONICS train syncronet     --config configs/default_model/train_syncronet.yaml
+$EGOSONICS train superres      --config configs/default_model/train_superres.yaml
+$EGOSONICS train video-to-text --config configs/default_model/train_video_to_text.yaml
+
+# 3. Install it as the package's default model.
+rm -rf src/egosonics/assets/default_model
+mkdir -p src/egosonics/assets
+cp -r "$OUT/video_to_text/model" src/egosonics/assets/default_model
+echo "installed src/egosonics/assets/default_model"

@@ -1,0 +1,114 @@
+"""Settings of the synthetic benchmark: what a clip contains and how hard it is, in human units.
+
+The event classes and materials are defined here once; the timeline, the sounds, the renderer and the command line
+import them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
+
+EVENT_CLASSES: tuple[str, ...] = ("impact", "saw", "chop", "machine", "pour", "footsteps")
+"""Sound-event classes, each with its own visual signature and synthesized sound (see ``synth.sounds``)."""
+
+IMPACT_MATERIALS: tuple[str, ...] = ("wood", "metal", "glass")
+"""What a tool can strike; each has its own modes and decay."""
+
+FLOOR_MATERIALS: tuple[str, ...] = ("wood", "gravel", "tile")
+"""What footsteps land on (one floor per scene)."""
+
+MODES: tuple[str, ...] = ("scene", "single", "pair")
+"""scene: several actions of any allowed class; single: every event of one class (cycled by clip index);
+pair: one action motion rendered twice, striking wood and then metal, with identical frames."""
+
+PAIR_MATERIALS: tuple[str, str] = ("wood", "metal")
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """Everything that shapes a synthetic clip except its seed.
+
+    Args:
+        clip: duration, frame rate and sample rate (``ClipSpec``; 10 s, 30 fps, 22,050 Hz by default).
+        height, width: frame size in pixels; scene geometry scales with the height (designed at 128).
+        mode: one of ``MODES``.
+        classes: the event classes that may appear (a subset of ``EVENT_CLASSES``).
+        min_events, max_events: visible sound events per clip (scene mode tries to land in this range).
+        head_motion: scale of the wearer's head sway, bob and pans' overshoot; 0 holds the camera still between pans.
+        camera_shake: RMS of a fast (6–14 Hz) camera jitter, in pixels at 128 px height; 0 = none.
+        distractors: silent motions per clip: a tool that stops short of a surface, or a person passing behind.
+        offscreen: sound events per clip with nothing to see (a knock, a step or a chop heard off-screen).
+        noise_dbfs: RMS level of the background noise (room tone), in dB relative to full scale.
+        video_crf, video_preset: libx264 quality and speed of the MP4 files (the WAV beside each is the exact audio).
+    """
+
+    clip: ClipSpec = DEFAULT_CLIP
+    height: int = 128
+    width: int = 128
+    mode: str = "scene"
+    classes: tuple[str, ...] = EVENT_CLASSES
+    min_events: int = 3
+    max_events: int = 12
+    head_motion: float = 1.0
+    camera_shake: float = 0.0
+    distractors: int = 0
+    offscreen: int = 0
+    noise_dbfs: float = -60.0
+    video_crf: int = 20
+    video_preset: str = "veryfast"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose from {list(MODES)}")
+        unknown = [c for c in self.classes if c not in EVENT_CLASSES]
+        if unknown or not self.classes:
+            raise ValueError(f"unknown event class(es) {unknown or self.classes!r}; choose from {list(EVENT_CLASSES)}")
+        if self.height < 48 or self.width < 48 or self.height % 2 or self.width % 2:
+            raise ValueError(f"frame size must be even and at least 48 x 48, got {self.height} x {self.width}")
+        if self.clip.duration_s < 1.0:
+            raise ValueError(f"clip duration must be at least 1 s, got {self.clip.duration_s}")
+        if not 1 <= self.min_events <= self.max_events:
+            raise ValueError(f"need 1 <= min_events <= max_events, got {self.min_events} and {self.max_events}")
+        for name in ("head_motion", "camera_shake"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise ValueError(f"{name} must be in [0, 10], got {getattr(self, name)}")
+        if self.distractors < 0 or self.offscreen < 0:
+            raise ValueError(f"distractors and offscreen must be >= 0, got {self.distractors} and {self.offscreen}")
+        if not -120.0 <= self.noise_dbfs <= 0.0:
+            raise ValueError(f"noise_dbfs must be in [-120, 0] dBFS, got {self.noise_dbfs}")
+
+    @property
+    def scale(self) -> float:
+        """Pixels per design unit: the scenes are laid out for 128 px high frames."""
+        return self.height / 128.0
+
+    def replace(self, **changes: Any) -> SynthSettings:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the clip spec as a nested dict."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["clip"] = dataclasses.asdict(self.clip)
+        out["classes"] = list(self.classes)
+        return out
+
+
+DIFFICULTY: dict[str, dict[str, Any]] = {
+    "easy": {},
+    "medium": {"camera_shake": 0.6, "distractors": 1, "offscreen": 1, "noise_dbfs": -45.0},
+    "hard": {"camera_shake": 1.5, "head_motion": 1.5, "distractors": 3, "offscreen": 2, "noise_dbfs": -32.0},
+}
+"""Named sets of difficulty knobs; explicit settings override them."""
+
+
+def settings_for(difficulty: str = "easy", **overrides: Any) -> SynthSettings:
+    """Settings of a named difficulty, with some fields overridden (None values are ignored)."""
+    if difficulty not in DIFFICULTY:
+        raise ValueError(f"unknown difficulty {difficulty!r}; choose from {list(DIFFICULTY)}")
+    values = {**DIFFICULTY[difficulty], **{k: v for k, v in overrides.items() if v is not None}}
+    return SynthSettings(**values)

@@ -1,1 +1,18 @@
-"""Metrics. ``spectral``: paired spectrogram metrics (sync and distribution metrics: the evaluation issue)."""
+"""Evaluation: metrics as ``update()`` / ``compute()`` objects (``base.Metric``), following EVALUATION.md.
+
+Weight-free (CPU, CI), by module:
+
+    base          Metric: update / compute / reset, higher_is_better
+    features      STFT magnitude, Slaney mel filterbank, mel spectrogram, MFCC, delta, frame RMS (torch; match librosa)
+    embeddings    logmel_stats (128-d), mfcc_stats (80-d): hand-crafted clip embeddings for FD and KID      §7.2
+    frechet       frechet_distance (eigh | sqrtm | eigvals), fad_infinity, kernel_inception_distance;
+                  FrechetDistance, KernelInceptionDistance                                  lower is better  §1–3
+    spectral      SC, log-STFT magnitude, MR-STFT, LSD, mel-L1, MCD-MFCC, RMS-envelope r, SI-SDR;
+                  PairedSpectralMetrics                                                                      §5
+    sync          motion (Farneback, frame differences), av_align (AVAlign), onset (OnsetMetrics),
+                  xcorr_offset (XCorrOffset, offset_track), clip (load_sync_clip)                            §4.4–4.6
+    suite         WeightFreeSuite: all of the above per clip, one JSON-ready report with its settings        §7.2
+
+librosa (onsets) and OpenCV (optical flow) are imported lazily, only by the sync metrics; ``pip install
+'egosonics[eval]'`` brings librosa.
+"""

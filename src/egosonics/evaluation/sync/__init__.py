@@ -1,0 +1,8 @@
+"""Weight-free audio-visual synchronisation metrics (EVALUATION.md §4.4–4.6).
+
+    motion        frames → per-frame motion (Farneback flow magnitude, grey-level differences)
+    av_align      AV-Align, TempoTokens' IoU of librosa onsets and optical-flow peaks (higher is better)
+    onset         CondFoleyGen onset count accuracy / hit accuracy / AP, and onset F1 at ±50 ms (higher is better)
+    xcorr_offset  audio-onset vs motion-onset cross-correlation offset in frames, per clip and over time (|·| lower
+                  is better)
+"""

@@ -149,6 +149,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from egosonics.evaluation.evaluate import PROTOCOLS, evaluate, markdown_table
+
+    baselines, protocols = {}, {}
+    for spec in args.baseline or []:
+        name, sep, folder = spec.partition("=")
+        if not sep or not name or not folder:
+            raise EgoSonicsError(f"--baseline {spec!r}: expected NAME=FOLDER, e.g. diff-foley=outputs/difffoley")
+        baselines[name] = folder
+        if name.lower() in PROTOCOLS:
+            protocols[name] = PROTOCOLS[name.lower()]
+    report = evaluate(args.pred, args.gt, args.out, baselines=baselines, protocols=protocols, events=args.events,
+                      references=tuple(args.references.split(",")) if args.references else (),
+                      short_side=args.short_side, seed=args.seed)
+    print(markdown_table(report["table"]))
+    if report["failed"]:
+        print(f"egosonics: {len(report['failed'])} clip(s) could not be evaluated:", file=sys.stderr)
+        for clip, reason in report["failed"]:
+            print(f"  {clip}: {reason}", file=sys.stderr)
+    print(f"wrote {Path(args.out) / 'report.html'} and report.json")
+    return EXIT_ERROR if report["failed"] else EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from egosonics.demo import run_demo
 
@@ -350,6 +373,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-db", type=float, default=None, help="background noise RMS in dBFS (easy: -60)")
     p.add_argument("--workers", type=int, default=1, help="processes rendering in parallel (default: 1)")
     p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser(
+        "evaluate", help="score generated audio against ground truth, beside baselines and reference rows",
+        description="Pair the files of --pred and --gt by name and compute every weight-free metric (Frechet "
+                    "distance and KID of log-mel statistics, paired spectral metrics, AV-Align, onset accuracy, AP "
+                    "and F1, cross-correlation offset and its course over time). Ground truth is cut and resampled "
+                    "to each system's protocol (baseline names diff-foley, im2wav, make-an-audio get theirs). "
+                    "Writes OUT/report.json, report.md and report.html.")
+    p.add_argument("--pred", required=True, help="folder of generated clips (ours): NAME.mp4 or NAME.wav")
+    p.add_argument("--gt", required=True, help="folder of ground-truth videos with their audio: NAME.mp4")
+    p.add_argument("--baseline", action="append", metavar="NAME=FOLDER", help="another system's outputs (repeatable)")
+    p.add_argument("--events", help="folder of timeline JSON files (NAME.json, as 'egosonics synth' writes): "
+                                    "onsets are also scored against the true event times")
+    p.add_argument("--references", default="ground-truth,vocoder-ceiling",
+                   help="reference rows, from ground-truth, vocoder-ceiling, silence, noise, other-clip, shifted-0.5s "
+                        "(default: ground-truth,vocoder-ceiling)")
+    p.add_argument("--short-side", type=int, default=224, help="video resolution for optical flow (default: 224)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise row and the vocoder (default: 0)")
+    p.add_argument("-o", "--out", required=True, help="report folder")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(
         "demo", help="make a synthetic clip and run the main job on it (what 'make demo' runs)",

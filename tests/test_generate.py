@@ -107,3 +107,13 @@ def test_missing_model_folder_is_a_clear_error(tmp_path, capsys):
     src = make_video(tmp_path / "v.mp4", 1.0)
     assert main(["generate", str(src), "-o", str(tmp_path / "o.mp4"), "--model", str(tmp_path / "none")]) == 1
     assert "none: model folder not found" in capsys.readouterr().err
+
+
+def test_demo_writes_video_figure_and_prints_metrics(model_dir, tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--model", str(model_dir), "--steps", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "onset F1" in printed and "true audio: 1.00" in printed
+    assert (tmp_path / "demo" / "spectrograms.png").stat().st_size > 10_000
+    generated = next((tmp_path / "demo").glob("*.egosonics.mp4"))
+    scene = next((tmp_path / "demo" / "scene").glob("*.mp4"))
+    assert video_packets(generated) == video_packets(scene)

@@ -150,7 +150,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from egosonics.evaluation.evaluate import PROTOCOLS, evaluate, markdown_table
+    from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate, markdown_table
 
     baselines, protocols = {}, {}
     for spec in args.baseline or []:
@@ -160,9 +160,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         baselines[name] = folder
         if name.lower() in PROTOCOLS:
             protocols[name] = PROTOCOLS[name.lower()]
+    weights = WeightBasedConfig(alignment_model=args.alignment_model, inception=args.inception_weights,
+                                  melception=args.melception_weights, melception_stats=args.melception_stats,
+                                  clip_dir=args.clip_dir)
     report = evaluate(args.pred, args.gt, args.out, baselines=baselines, protocols=protocols, events=args.events,
                       references=tuple(args.references.split(",")) if args.references else (),
-                      short_side=args.short_side, seed=args.seed)
+                      short_side=args.short_side, seed=args.seed, weights=weights)
     print(markdown_table(report["table"]))
     if report["failed"]:
         print(f"egosonics: {len(report['failed'])} clip(s) could not be evaluated:", file=sys.stderr)
@@ -332,12 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser(
-        "train", help="train one learned part (base, syncronet, superres, video-to-text) on prepared shards",
+        "train", help="train one learned part (base, syncronet, superres, video-to-text, alignment) on prepared shards",
         description="Train COMPONENT with the settings in --config (YAML; see configs/). Resumes from the latest "
                     "checkpoint in the output folder. For several GPUs or machines, start it with "
                     "'accelerate launch -m egosonics.cli train ...'. Writes checkpoints, metrics.csv, TensorBoard "
-                    "logs, validation outputs and the final model folder OUTPUT/model.")
-    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text"])
+                    "logs, validation outputs and the final model folder OUTPUT/model. 'alignment' trains the "
+                    "Alignment Score classifier (paper Sec. H) and writes its held-out accuracy.")
+    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text", "alignment"])
     p.add_argument("--config", required=True, help="YAML config file")
     p.add_argument("--data", help="prepared shards (overrides the config)")
     p.add_argument("--output-dir", help="output folder (overrides the config)")
@@ -380,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "distance and KID of log-mel statistics, paired spectral metrics, AV-Align, onset accuracy, AP "
                     "and F1, cross-correlation offset and its course over time). Ground truth is cut and resampled "
                     "to each system's protocol (baseline names diff-foley, im2wav, make-an-audio get theirs). "
+                    "Weight-based metrics run only when their local files are given: the Alignment Score, FID of "
+                    "spectrogram images (Inception-v3), SpecVQGAN's Melception protocol; nothing is downloaded. "
                     "Writes OUT/report.json, report.md and report.html.")
     p.add_argument("--pred", required=True, help="folder of generated clips (ours): NAME.mp4 or NAME.wav")
     p.add_argument("--gt", required=True, help="folder of ground-truth videos with their audio: NAME.mp4")
@@ -391,6 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: ground-truth,vocoder-ceiling)")
     p.add_argument("--short-side", type=int, default=224, help="video resolution for optical flow (default: 224)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise row and the vocoder (default: 0)")
+    p.add_argument("--alignment-model", metavar="FOLDER",
+                   help="Alignment Score at 30, 15 and 4 fps with this classifier (the model/ folder of 'egosonics "
+                        "train alignment')")
+    p.add_argument("--clip-dir", help="local CLIP ViT-B/32 folder, when the classifier's E_V came from it and its "
+                                      "recorded folder moved")
+    p.add_argument("--inception-weights", metavar="FILE",
+                   help="spectrogram FID with pytorch-fid's Inception weights (pt_inception-2015-12-05-6726825d.pth, "
+                        "a local file; never downloaded)")
+    p.add_argument("--melception-weights", metavar="FILE",
+                   help="SpecVQGAN's Melception FID/KID/KL/ISc: melception-21-05-10T09-28-40.pt (needs "
+                        "--melception-stats)")
+    p.add_argument("--melception-stats", metavar="FILE",
+                   help="SpecVQGAN's train_means_stds_melspec_10s_22050hz.txt (80 rows: mean std)")
     p.add_argument("-o", "--out", required=True, help="report folder")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -446,6 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="organiser token (default: $EGOSONICS_STUDY_TOKEN, else a random one, printed)")
     p.add_argument("--report", metavar="DIR", help="write the CSV exports, figures and results.json to DIR, and exit")
     p.set_defaults(func=_cmd_study)
+
+    from egosonics.experiments.command import add_experiment_command  # experiment summarize (paper Sec. F)
+
+    add_experiment_command(sub)
     return parser
 
 

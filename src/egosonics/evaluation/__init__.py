@@ -13,6 +13,15 @@ Weight-free (CPU, CI), by module:
                   xcorr_offset (XCorrOffset, offset_track), clip (load_sync_clip)                            §4.4–4.6
     suite         WeightFreeSuite: all of the above per clip, one JSON-ready report with its settings        §7.2
 
+Weight-based (only with local weight files; never downloaded, sha256 logged):
+
+    inception       Inception-v3 in plain torch (torchvision's parameter names): pytorch-fid's FID Inception,
+                    SpecVQGAN's Melception; strict loading from a local file                                  §2
+    weight_based    SpectrogramFID (fid_spec_inception), MelceptionMetrics (FID/KID/KL/ISc), specvqgan_mel    §7.3
+    classify        kl_divergence (gt ‖ gen), inception_score                                                  §3
+    alignment_score AlignmentScore: the paper's learned sync score at 30/15/4 fps (models.alignment)       §4.2
+    evaluate        the ``egosonics evaluate`` driver (weight-free suite + WeightBasedConfig)
+
 librosa (onsets) and OpenCV (optical flow) are imported lazily, only by the sync metrics; ``pip install
 'egosonics[eval]'`` brings librosa.
 """

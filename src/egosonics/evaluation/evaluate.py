@@ -11,6 +11,9 @@ Stages:
    white noise, another clip's audio, and ground truth shifted by 0.5 s.
 5. With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
    event times.
+   With local weight files (``WeightBasedConfig``), the weight-based metrics run too: the Alignment Score at 30, 15
+   and 4 fps (E_A of each system's audio, E_V of the ground-truth video; audio shorter than 10 s is zero-padded),
+   FID of spectrogram images, SpecVQGAN's Melception FID/KID/KL/ISc. Missing files fail before any clip is decoded.
 6. Write ``report.json``, ``report.md`` and ``report.html`` (comparison table, per-clip rows, spectrogram pairs, onset
    and offset-over-time plots).
 """
@@ -57,6 +60,99 @@ PROTOCOLS = {
 }
 
 REFERENCE_ROWS = ("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip", "shifted-0.5s")
+
+
+@dataclass(frozen=True)
+class WeightBasedConfig:
+    """The weight-based metrics: local files switch them on (None leaves a metric off). Nothing is downloaded.
+
+    Attributes:
+        alignment_model: a trained alignment classifier folder (``egosonics train alignment``'s ``model/``).
+        inception: pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` (spectrogram FID).
+        melception, melception_stats: SpecVQGAN's Melception checkpoint and its training mel statistics.
+        clip_dir: the local CLIP folder for E_V, when the classifier used CLIP and its recorded folder moved.
+        fid_methods: Fréchet square-root variants of both FIDs, the first reported as ``fid`` (sqrtm as pytorch-fid).
+    """
+
+    alignment_model: str | None = None
+    inception: str | None = None
+    melception: str | None = None
+    melception_stats: str | None = None
+    clip_dir: str | None = None
+    fid_methods: tuple[str, ...] = ("sqrtm", "eigh")
+
+
+class _WeightedMetrics:
+    """The weight-based metrics of every system, sharing one network each; built before any clip is decoded."""
+
+    def __init__(self, config: WeightBasedConfig, names: list[str]) -> None:
+        from egosonics.evaluation.alignment_score import AlignmentScore, frame_encoder_for
+        from egosonics.evaluation.weight_based import MelceptionMetrics, SpectrogramFID
+
+        self.align: dict[str, AlignmentScore] = {}
+        self.fid: dict[str, SpectrogramFID] = {}
+        self.melception: dict[str, MelceptionMetrics] = {}
+        self.encoder = None
+        if (config.melception is None) != (config.melception_stats is None):
+            raise EgoSonicsError("the Melception metrics need both the weights (melception-21-05-10T09-28-40.pt) and "
+                                 "the statistics file (train_means_stds_melspec_10s_22050hz.txt)")
+        if config.alignment_model:
+            first = AlignmentScore.load(config.alignment_model)
+            self.encoder = frame_encoder_for(first.model, config.clip_dir)
+            self.align = {name: AlignmentScore(first.model, heldout=first.heldout) for name in names}
+        if config.inception:
+            first_fid = SpectrogramFID.from_file(config.inception)
+            self.fid = {name: SpectrogramFID(first_fid.network, weights_sha256=first_fid.weights_sha256,
+                                             methods=config.fid_methods) for name in names}
+        if config.melception:
+            first_mel = MelceptionMetrics.from_files(config.melception, config.melception_stats)
+            stats = np.concatenate([first_mel.means.numpy(), first_mel.stds.numpy()], axis=1)
+            self.melception = {name: MelceptionMetrics(first_mel.network, stats,
+                                                       weights_sha256=first_mel.weights_sha256,
+                                                       stats_sha256=first_mel.stats_sha256,
+                                                       methods=config.fid_methods) for name in names}
+        self._cache: dict[tuple[str, int], Any] = {}
+
+    def clip(self, path: Path) -> torch.Tensor | None:
+        """Start a clip: E_V of its ground-truth video for the Alignment Score (None when off or unreadable); the
+        ground-truth embeddings cached for the previous clip are dropped."""
+        from egosonics.evaluation.alignment_score import video_embedding
+
+        self._cache.clear()
+        if self.encoder is None:
+            return None
+        try:
+            return video_embedding(path, self.encoder)
+        except EgoSonicsError as exc:
+            log.warning("Alignment Score skipped for %s: %s", path.name, exc)
+            return None
+
+    def update(self, name: str, generated: np.ndarray, reference: np.ndarray, ev: torch.Tensor | None) -> None:
+        """Score one system's clip; waveforms at 22,050 Hz cut to the system's length."""
+        if ev is not None and name in self.align:
+            self.align[name].update(video_embedding=ev, waveform=generated)
+        same = np.array_equal(generated, reference)  # the ground-truth row: reuse its embedding
+        for kind, metrics in (("fid", self.fid), ("mel", self.melception)):
+            if name not in metrics:
+                continue
+            key = (kind, len(reference))
+            if key not in self._cache:  # one ground-truth embedding per clip and length, shared by all systems
+                self._cache[key] = metrics[name].embed(reference)
+            gen = self._cache[key] if same else metrics[name].embed(generated)
+            metrics[name].update(reference=self._cache[key], generated=gen, embedded=True)
+
+    def results(self, name: str) -> dict[str, Any]:
+        """The report entries of one system (metrics that cannot be computed are logged and left out)."""
+        out: dict[str, Any] = {}
+        for key, metric in (("alignment_score", self.align.get(name)), ("fid_spec_inception", self.fid.get(name)),
+                            ("melception", self.melception.get(name))):
+            if metric is None:
+                continue
+            try:
+                out[key] = metric.compute()
+            except ValueError as exc:
+                log.warning("%s of %s not computed: %s", key, name, exc)
+        return out
 
 
 def clip_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
@@ -109,8 +205,12 @@ def _event_scores(generated: np.ndarray, sample_rate: int, events_s: np.ndarray)
 def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str | os.PathLike[str], *,
              baselines: dict[str, str] | None = None, protocols: dict[str, Protocol] | None = None,
              events: str | os.PathLike[str] | None = None, references: tuple[str, ...] = REFERENCE_ROWS[:2],
-             short_side: int | None = 224, vocoder_iters: int = 32, seed: int = 0) -> dict[str, Any]:
-    """Evaluate ``pred`` (ours) and each baseline against ``gt``; returns the report and writes it to ``out``."""
+             short_side: int | None = 224, vocoder_iters: int = 32, seed: int = 0,
+             weights: WeightBasedConfig | None = None) -> dict[str, Any]:
+    """Evaluate ``pred`` (ours) and each baseline against ``gt``; returns the report and writes it to ``out``.
+
+    ``weights`` switches on the weight-based metrics whose local files it names (module docstring, step 5).
+    """
     from egosonics.evaluation.sync.clip import load_sync_clip
     from egosonics.media.audio import read_audio
     from egosonics.spectrogram.codec import decode_windows, encode_windows
@@ -137,6 +237,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
                                                 video_short_side=short_side))
               for name in [*systems, *references]}
     event_rows: dict[str, list[dict[str, float]]] = {name: [] for name in suites}
+    weighted = _WeightedMetrics(weights or WeightBasedConfig(), list(suites))
     failed: list[tuple[str, str]] = []
     rng = np.random.default_rng(seed)
     for index, clip_id in enumerate(progress(ids, desc="evaluate", total=len(ids), unit="clip")):
@@ -147,6 +248,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             failed.append((clip_id, str(exc)))
             continue
         trajectory, motion = farneback_trajectory(clip.frames), frame_difference(clip.frames)
+        ev = weighted.clip(gt_files[clip_id])
         candidates: dict[str, np.ndarray | None] = {}
         for name, files in systems.items():
             if clip_id in files:
@@ -182,6 +284,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             gen = _fit(gen, len(ref))
             suites[name].update(clip_id=clip_id, generated=gen, reference=ref, fps=clip.fps,
                                 trajectory=trajectory[:frames_n - 1], motion=motion[:frames_n])
+            weighted.update(name, _fit(wave, length), _fit(gt_audio, length), ev)
             if clip_id in event_files:
                 events_s = event_onsets(event_files[clip_id])
                 events_s = events_s[events_s < length / clip.sample_rate]
@@ -193,7 +296,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
     for name, suite in suites.items():
         if not suite.rows:
             continue
-        result = suite.compute()
+        result = suite.compute() | weighted.results(name)
         if event_rows[name]:
             result["events"] = {k: float(np.mean([r[k] for r in event_rows[name]])) for k in event_rows[name][0]}
             result["events"]["n"] = len(event_rows[name])
@@ -211,6 +314,12 @@ SUMMARY_COLUMNS = [
     ("AV-Align", ("av_align", "av_align"), "higher"),
     ("|offset| (s)", ("xcorr_offset", "mean_abs_offset_s"), "lower"),
     ("offset <= 1 frame", ("xcorr_offset", "frac_within_1_frame"), "higher"),
+    ("Alignment Score", ("alignment_score", "score_30fps"), "higher"),
+    ("AS 15 fps", ("alignment_score", "score_15fps"), "higher"),
+    ("AS 4 fps", ("alignment_score", "score_4fps"), "higher"),
+    ("FID spec", ("fid_spec_inception", "fid"), "lower"),
+    ("Melception FID", ("melception", "fid"), "lower"),
+    ("Melception KL", ("melception", "kl"), "lower"),
     ("FD log-mel", ("fd_logmel", "fd"), "lower"),
     ("LSD", ("spec_paired", "lsd"), "lower"),
     ("mel-L1", ("spec_paired", "mel_l1"), "lower"),
@@ -291,7 +400,12 @@ def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], g
     rows_html = _html_table([{"clip": r["clip_id"], "AV-Align": r.get("av_align"), "onset F1": r.get("onset_f1"),
                               "hit acc": r.get("onset_hit_acc"), "offset (frames)": r.get("offset_frames")}
                              for r in report["systems"]["ours"]["rows"]])
-    body = (f"<h1>EgoSonics evaluation</h1><p>{report['pairs']} clips; failed: {len(report['failed'])}</p>"
+    classifier = next((r["alignment_score"].get("classifier") for r in report["systems"].values()
+                       if "alignment_score" in r), None)
+    accuracy = (classifier or {}).get("accuracy")
+    note = (f"<p>Alignment classifier, held-out accuracy: {accuracy:.3f} ({classifier.get('n_windows')} windows)</p>"
+            if accuracy is not None else "")
+    body = (f"<h1>EgoSonics evaluation</h1><p>{report['pairs']} clips; failed: {len(report['failed'])}</p>{note}"
             f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}<h2>Examples</h2>"
             + "".join(f'<p><img src="{html.escape(f)}" width="800"></p>' for f in figures))
     with atomic_output(out / "report.html") as tmp:

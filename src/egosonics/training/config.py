@@ -11,21 +11,24 @@ import yaml
 
 from egosonics.errors import EgoSonicsError
 
-COMPONENTS = ("base", "syncronet", "superres", "video-to-text")
+COMPONENTS = ("base", "syncronet", "superres", "video-to-text", "alignment")
 
-# Paper defaults: AdamW 1e-4 (Syncronet, Sec. C), Adam 1e-3 (super-resolution, Sec. E), Adam (MLP, Sec. G).
-DEFAULT_LR = {"base": 2e-4, "syncronet": 1e-4, "superres": 1e-3, "video-to-text": 1e-4}
+# Paper defaults: AdamW 1e-4 (Syncronet, Sec. C), Adam 1e-3 (super-resolution, Sec. E), Adam (MLP, Sec. G),
+# Adam 1e-4 (alignment classifier, Sec. H).
+DEFAULT_LR = {"base": 2e-4, "syncronet": 1e-4, "superres": 1e-3, "video-to-text": 1e-4, "alignment": 1e-4}
 
 
 @dataclass
 class TrainConfig:
     """Attributes:
-    component: what to train: base (the tiny preset's own UNet), syncronet, superres, video-to-text.
+    component: what to train: base (the tiny preset's own UNet), syncronet, superres, video-to-text, alignment (the
+        Alignment Score classifier; it lives outside the pipeline, see ``training/alignment.py``).
     data: prepared shards (the ``prepare`` output folder, its ``shards/``, or a glob of .tar files).
     output_dir: checkpoints, logs, validation outputs and the final ``model/`` folder.
     preset: architecture when starting fresh ("tiny"; "sd21" needs ``sd_dir`` and ``clip_dir``).
     init_model: a model folder to start from (the ``model/`` of the previous stage); None builds the preset fresh.
     sd_dir, clip_dir: local Stable Diffusion 2.1-base and CLIP ViT-B/32 folders (``sd21``).
+    vit_weights: alignment with the ``sd21`` preset: torchvision's ImageNet ``vit_b_32`` state-dict file (local).
     context: c_t during Syncronet training: "text" (the narration's text embedding, as the paper) or "mlp".
     condition_drop_prob: probability of training a sample without its condition (for classifier-free guidance).
     batch_size: samples per process per micro-step; the effective batch is batch_size × processes × accumulation.
@@ -38,6 +41,7 @@ class TrainConfig:
     init_model: str | None = None
     sd_dir: str | None = None
     clip_dir: str | None = None
+    vit_weights: str | None = None
     seed: int = 0
     batch_size: int = 4
     gradient_accumulation_steps: int = 1

@@ -6,6 +6,10 @@
 | syncronet     | syncronet         | ‖ε − ε_θ(x_t, t, c_t, Syncronet(x_t, t, E_V))‖² (Sec. B, C)  | unet, vae         |
 | superres      | superres          | MSE(SR(down(S)), S) on 1024 × 512 spectrograms (Sec. E)     | —                 |
 | video-to-text | video_to_text     | MSE(MLP(E_V), c_text) (Sec. G)                              | —                 |
+| alignment     | the classifier    | MSE(p(in sync), label) on 50/25/25 pairs (Sec. H)           | ViT backbone      |
+
+The alignment classifier lives outside the pipeline: its task (``training/alignment.py``) has no ``pipe``, builds its
+own model, trains on all shards but a held-out ``⌈20 %⌉``, and ``finish`` writes the held-out accuracy.
 
 Noise, timesteps and condition dropping are drawn per sample from a generator seeded by (run seed, micro-step,
 position in the global batch): the same sample gets the same noise on one process or many, and after a restart.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,10 +30,12 @@ from egosonics.models.text_encoder import HashTextEncoder, SDTextEncoder
 from egosonics.pipeline import EgoSonicsPipeline, set_trainable
 from egosonics.spectrogram.transform import to_model_image, to_superres_image
 from egosonics.training.config import TrainConfig
+from egosonics.training.data import ShardDataset
 
 log = logging.getLogger(__name__)
 
-TRAINED_MODULE = {"base": "unet", "syncronet": "syncronet", "superres": "superres", "video-to-text": "video_to_text"}
+TRAINED_MODULE = {"base": "unet", "syncronet": "syncronet", "superres": "superres", "video-to-text": "video_to_text",
+                  "alignment": "alignment"}
 
 
 def build_pipeline(config: TrainConfig) -> EgoSonicsPipeline:
@@ -75,6 +82,13 @@ class Task:
     @property
     def module(self) -> torch.nn.Module:
         return getattr(self.pipe, self.module_name)
+
+    def train_dataset(self) -> ShardDataset:
+        """The samples to train on: every prepared shard."""
+        return ShardDataset(self.config.data)
+
+    def finish(self, model: torch.nn.Module, final: Path) -> None:
+        """Called on the main process once ``final`` is written (the pipeline components have nothing to add)."""
 
     def freeze(self) -> None:
         set_trainable(self.pipe, (self.module_name,))
@@ -124,6 +138,12 @@ class Task:
 
 
 def make_task(config: TrainConfig) -> Task:
+    if config.component == "alignment":
+        from egosonics.training.alignment import AlignmentTask
+
+        task = AlignmentTask.build(config)
+        task.freeze()
+        return task  # type: ignore[return-value]  # the same interface, without a pipeline
     pipe = build_pipeline(config)
     task = Task(config=config, pipe=pipe, text_encoder=None)
     task.freeze()

@@ -77,18 +77,20 @@ def train(config: TrainConfig) -> Path:
         (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=True))
     # 1. Model, data, frozen parts.
     task = make_task(config)
-    pipe = task.pipe
+    pipe = task.pipe  # None for a module trained outside the pipeline (alignment)
     weight_dtype = _weight_dtype(config.mixed_precision)
-    pipe.to(accelerator.device)
-    for name in ("unet", "vae", "syncronet", "video_to_text"):
-        if name != task.module_name:
-            cast(getattr(pipe, name, None), weight_dtype)
+    if pipe is not None:
+        pipe.to(accelerator.device)
+        for name in ("unet", "vae", "syncronet", "video_to_text"):
+            if name != task.module_name:
+                cast(getattr(pipe, name, None), weight_dtype)
     model = task.module
+    model.to(accelerator.device)
     cast(model, torch.float32)
     model.train()
     if config.gradient_checkpointing and hasattr(model, "enable_gradient_checkpointing"):
         model.enable_gradient_checkpointing()
-    dataset = ShardDataset(config.data)
+    dataset = task.train_dataset()
     # 2. Optimizer and schedule (AdamW for the diffusion parts, Adam for super-resolution and the MLP, as the paper).
     params = [p for p in model.parameters() if p.requires_grad]
     if config.component in ("syncronet", "base"):
@@ -174,18 +176,24 @@ def train(config: TrainConfig) -> Path:
                                 optimizer=optimizer.optimizer if hasattr(optimizer, "optimizer") else optimizer,
                                 scheduler=scheduler, trainer_state={"step": step, "config": config.to_dict()})
                 rotate_checkpoints(out, config.checkpoints_total_limit)
-        if config.validation_steps and main and (step % config.validation_steps == 0 or step == config.max_steps):
+        if (config.validation_steps and main and pipe is not None
+                and (step % config.validation_steps == 0 or step == config.max_steps)):
             validate(task, dataset, out / "validation" / f"step-{step:07d}")
     accelerator.wait_for_everyone()
     final = out / "model"
     if main:
-        pipe_out = task.pipe
-        setattr(pipe_out, task.module_name, accelerator.unwrap_model(wrapped))
-        for name in ("unet", "vae", "syncronet", "video_to_text", "superres", "frame_encoder"):
-            cast(getattr(pipe_out, name, None), torch.float32)
-        pipe_out.to("cpu")
-        pipe_out.save_pretrained(final)
+        unwrapped = accelerator.unwrap_model(wrapped)
+        if pipe is None:  # the trained module is the whole model
+            cast(unwrapped, torch.float32)
+            unwrapped.to("cpu").save_pretrained(final, safe_serialization=True)
+        else:
+            setattr(pipe, task.module_name, unwrapped)
+            for name in ("unet", "vae", "syncronet", "video_to_text", "superres", "frame_encoder"):
+                cast(getattr(pipe, name, None), torch.float32)
+            pipe.to("cpu")
+            pipe.save_pretrained(final)
         log.info("wrote %s", final)
+        task.finish(unwrapped, final)
     accelerator.end_training()
     return final
 

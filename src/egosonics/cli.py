@@ -66,7 +66,6 @@ def _cmd_spectrogram(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    import torch
 
     from egosonics.generate import GenerateOptions, collect_inputs, generate_files
     from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
@@ -77,7 +76,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
     pipe = load_pipeline(args.model, device=device, dtype=dtype)
-    torch.set_grad_enabled(False)
     options = GenerateOptions(steps=args.steps, guidance=args.guidance, seed=args.seed, batch_size=args.batch_size,
                               overlap_s=args.overlap, griffin_lim_iters=args.gl_iters, write_wav=args.wav,
                               write_png=args.png)

@@ -141,9 +141,9 @@ def test_windows_of_a_long_waveform_join_in_order():
     clip = ClipSpec(duration_s=2.0)
     n = int(4.5 * SR)
     wave = clicks([0.5, 2.5, 4.2], n)
-    images = encode_windows(wave, clip=clip, params=DEFAULT_PARAMS.__class__(model_size=(512, 86)))
+    images = encode_windows(wave, clip=clip, params=SpectrogramParams(model_size=(512, 86)))
     assert images.shape[0] == math.ceil(4.5 / 2.0)
-    back = decode_windows(images, n, clip=clip, params=DEFAULT_PARAMS.__class__(model_size=(512, 86)), n_iter=8)
+    back = decode_windows(images, n, clip=clip, params=SpectrogramParams(model_size=(512, 86)), n_iter=8)
     assert back.shape == (n,)
     for t in (0.5, 2.5, 4.2):
         i = int(t * SR)

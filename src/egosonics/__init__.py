@@ -12,7 +12,9 @@ A map of the code, in the order data flows through it (one 10 s window, see ``cl
     media.mux          waveform → the same video stream with a new audio track
 
 Beside the inference path: ``media.audio`` (audio-only decoding, RMS), ``media.windows`` (10 s windows),
-``evaluation.spectral`` (paired spectral metrics), ``cli`` (the ``egosonics`` command).
+``generate`` (videos of any length), ``synth`` (procedural scenes with known events), ``preprocess`` (long videos →
+shards), ``training`` (accelerate loops), ``evaluation`` (metrics and ``egosonics evaluate``), ``experiments``
+(the summarization study), ``app`` (web demo), ``study`` (listening test), ``cli`` (the ``egosonics`` command).
 """
 
 __version__ = "0.1.0"

@@ -30,7 +30,7 @@ DEMO_SEED = 7
 def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, steps: int = 20,
              guidance: float = 3.0) -> dict[str, Path]:
     """Write ``scene-*.mp4`` (with its true audio), ``*.egosonics.mp4`` (generated audio), ``spectrograms.png``."""
-    from egosonics.evaluation.evaluate import _event_scores, event_onsets
+    from egosonics.evaluation.evaluate import event_onsets, event_scores
     from egosonics.evaluation.sync.clip import load_sync_clip
     from egosonics.evaluation.sync.xcorr_offset import estimate_offset
     from egosonics.synth.dataset import synthesize
@@ -56,8 +56,8 @@ def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, 
                                ("generated from the silent video", waveform_to_unit(torch.from_numpy(generated)))],
                       DEFAULT_PARAMS, duration_s=len(truth) / DEFAULT_PARAMS.sample_rate, events_s=events.tolist())
     # 4. Metrics.
-    scores = _event_scores(generated, DEFAULT_PARAMS.sample_rate, events)
-    truth_scores = _event_scores(truth, DEFAULT_PARAMS.sample_rate, events)
+    scores = event_scores(generated, DEFAULT_PARAMS.sample_rate, events)
+    truth_scores = event_scores(truth, DEFAULT_PARAMS.sample_rate, events)
     clip = load_sync_clip(video, short_side=None)
     offset = estimate_offset(generated[: len(clip.audio)], clip.sample_rate, clip.fps, frames=clip.frames)
     print(f"scene (true audio):        {video}")

@@ -89,7 +89,7 @@ def test_only_syncronet_and_mlp_get_gradients():
     # Make the zero convolutions non-zero so that gradients reach the inside of the copy too.
     torch.nn.init.normal_(pipe.syncronet.zero_mid.weight, std=0.01)
     images, ev = torch.rand(2, 1, 32, 256), torch.randn(2, 300, 512)
-    loss = diffusion_loss(pipe, images, ev, generator=torch.Generator().manual_seed(0))
+    loss = diffusion_loss(pipe, images, ev, generators=[torch.Generator().manual_seed(i) for i in range(2)])
     loss.backward()
     for name in ("unet", "superres", "frame_encoder"):
         assert all(p.grad is None for p in getattr(pipe, name).parameters()), name

@@ -189,7 +189,7 @@ def event_onsets(path: Path) -> np.ndarray:
     return np.array(sorted(e["onset_s"] for e in data.get("events", []) if e.get("visible", True)), dtype=np.float64)
 
 
-def _event_scores(generated: np.ndarray, sample_rate: int, events_s: np.ndarray) -> dict[str, float]:
+def event_scores(generated: np.ndarray, sample_rate: int, events_s: np.ndarray) -> dict[str, float]:
     """Onset hit accuracy (±0.1 s, CondFoleyGen) and onset F1 (±50 ms) against true event times."""
     from egosonics.evaluation.sync.av_align import to_librosa_rate
 
@@ -288,7 +288,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             if clip_id in event_files:
                 events_s = event_onsets(event_files[clip_id])
                 events_s = events_s[events_s < length / clip.sample_rate]
-                event_rows[name].append(_event_scores(gen, proto.sample_rate, events_s))
+                event_rows[name].append(event_scores(gen, proto.sample_rate, events_s))
             if index < 6:
                 rows.setdefault(name, []).append((clip_id, gen, proto.sample_rate))
     # 4. Reports.

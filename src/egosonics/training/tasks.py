@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from egosonics.errors import EgoSonicsError
 from egosonics.models.text_encoder import HashTextEncoder, SDTextEncoder
-from egosonics.pipeline import EgoSonicsPipeline, set_trainable
+from egosonics.pipeline import EgoSonicsPipeline, diffusion_loss, set_trainable
 from egosonics.spectrogram.transform import to_model_image, to_superres_image
 from egosonics.training.config import TrainConfig
 from egosonics.training.data import ShardDataset
@@ -112,29 +112,15 @@ class Task:
         ev = batch["ev"].to(device)  # [B, 300, 512]
         if component == "video-to-text":
             return F.mse_loss(model(ev), text_context)
-        # Diffusion components: per-sample noise, timestep and condition drop.
+        # Diffusion components: ControlNet's loss with per-sample noise, timestep and condition drop.
         images = to_model_image(spec, params)[:, None]  # [B, 1, F, T]
-        with torch.no_grad():
-            x0 = pipe.image_to_sample(images)
-        steps = pipe.scheduler.config.num_train_timesteps
-        noise = torch.stack([torch.randn(x0.shape[1:], generator=g) for g in generators]).to(device, x0.dtype)
-        timesteps = torch.stack([torch.randint(0, steps, (), generator=g) for g in generators]).to(device)
-        drop = torch.stack([torch.rand((), generator=g) < self.config.condition_drop_prob for g in generators])
-        drop = drop.to(device)
-        x_t = pipe.scheduler.add_noise(x0, noise, timesteps)
-        unet_dtype = pipe.unet.dtype
+        drop = self.config.condition_drop_prob
         if component == "base":
-            context = torch.where(drop[:, None, None], torch.zeros_like(text_context), text_context)
-            eps = model(x_t, timesteps, encoder_hidden_states=context).sample
-            return F.mse_loss(eps.float(), noise.float())
-        ev = torch.where(drop[:, None, None], torch.zeros_like(ev), ev)
-        context = text_context if self.config.context == "text" else pipe.video_to_text(ev)
-        context = torch.where(drop[:, None, None], torch.zeros_like(context), context)
-        control = model(x_t.to(pipe.syncronet.dtype), timesteps, ev)
-        eps = pipe.unet(x_t.to(unet_dtype), timesteps, encoder_hidden_states=context.to(unet_dtype),
-                        down_block_additional_residuals=[r.to(unet_dtype) for r in control.down_block_res_samples],
-                        mid_block_additional_residual=control.mid_block_res_sample.to(unet_dtype)).sample
-        return F.mse_loss(eps.float(), noise.float())
+            return diffusion_loss(pipe, images, ev, generators=generators, drop_prob=drop, context=text_context,
+                                  unet=model, control=False)
+        context = text_context if self.config.context == "text" else None
+        return diffusion_loss(pipe, images, ev, generators=generators, drop_prob=drop, context=context,
+                              syncronet=model)
 
 
 def make_task(config: TrainConfig) -> Task:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train the shipped default model from nothing, with the project's own commands, on this machine (CPU):
-#   synth → prepare → train base → train syncronet → train superres → train video-to-text → install → evaluate.
+#   synth → prepare → train base → train syncronet → train superres → train video-to-text → install; then
+#   scripts/model_card.py measures it.
 # Every stage resumes: rerun the script after an interruption. Settings: configs/default_model/*.yaml and below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,16 @@ $EGOSONICS train syncronet     --config configs/default_model/train_syncronet.ya
 $EGOSONICS train superres      --config configs/default_model/train_superres.yaml
 $EGOSONICS train video-to-text --config configs/default_model/train_video_to_text.yaml
 
-# 3. Install it as the package's default model.
+# 3. Install it as the package's default model (the model card stays; refresh its numbers with step 4).
+CARD=src/egosonics/assets/default_model/MODEL_CARD.md
+SAVED_CARD=$(mktemp)
+[ -f "$CARD" ] && cp "$CARD" "$SAVED_CARD"
 rm -rf src/egosonics/assets/default_model
 mkdir -p src/egosonics/assets
 cp -r "$OUT/video_to_text/model" src/egosonics/assets/default_model
+[ -s "$SAVED_CARD" ] && cp "$SAVED_CARD" "$CARD"
+rm -f "$SAVED_CARD"
 echo "installed src/egosonics/assets/default_model"
+
+# 4. Measure it for the model card (100 held-out scenes, single-event classes, real clips when present):
+echo "next: .venv/bin/python scripts/model_card.py   (writes $OUT/eval/model_card_metrics.md for $CARD)"

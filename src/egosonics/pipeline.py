@@ -80,6 +80,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
         spectrogram: ``SpectrogramParams`` as a dict.
         clip: ``ClipSpec`` as a dict.
         preset: the preset name the architecture came from.
+        pixel_norm: (mean, std): a pixel-space sample is (image − mean) / std (see ``Preset.pixel_norm``).
     """
 
     model_cpu_offload_seq = "frame_encoder->video_to_text->syncronet->unet->vae->superres"
@@ -88,13 +89,18 @@ class EgoSonicsPipeline(DiffusionPipeline):
     def __init__(self, unet: UNet2DConditionModel, vae: AutoencoderKL | None, syncronet: Syncronet,
                  video_to_text: VideoToText, superres: SpectrogramSuperResolution, scheduler: DDIMScheduler,
                  frame_encoder: PixelFrameEncoder | ClipFrameEncoder, spectrogram: dict[str, Any] | None = None,
-                 clip: dict[str, Any] | None = None, preset: str = "custom") -> None:
+                 clip: dict[str, Any] | None = None, preset: str = "custom",
+                 pixel_norm: tuple[float, float] = (0.5, 0.5)) -> None:
         super().__init__()
         self.register_modules(unet=unet, vae=vae, syncronet=syncronet, video_to_text=video_to_text,
                               superres=superres, scheduler=scheduler, frame_encoder=frame_encoder)
         params = SpectrogramParams.from_dict(spectrogram) if spectrogram else SpectrogramParams()
         clip_spec = ClipSpec(**clip) if clip else DEFAULT_CLIP
-        self.register_to_config(spectrogram=params.to_dict(), clip=clip_spec.__dict__.copy(), preset=preset)
+        mean, std = (float(v) for v in pixel_norm)
+        if std <= 0:
+            raise ValueError(f"pixel_norm std must be > 0, got {std}")
+        self.register_to_config(spectrogram=params.to_dict(), clip=clip_spec.__dict__.copy(), preset=preset,
+                                pixel_norm=[mean, std])
 
     # ----------------------------------------------------------------------------------------------- construction
     @property
@@ -127,8 +133,9 @@ class EgoSonicsPipeline(DiffusionPipeline):
                                     context_dim=unet.config.cross_attention_dim, **spec.video_to_text)
         superres = SpectrogramSuperResolution(output_size=spec.spectrogram.superres_size, **spec.superres)
         return cls(unet=unet, vae=vae, syncronet=syncronet, video_to_text=video_to_text, superres=superres,
-                   scheduler=DDIMScheduler(**DDIM_CONFIG), frame_encoder=frame_encoder,
-                   spectrogram=spec.spectrogram.to_dict(), preset=spec.name)
+                   scheduler=DDIMScheduler(**{**DDIM_CONFIG, "prediction_type": spec.prediction_type}),
+                   frame_encoder=frame_encoder, spectrogram=spec.spectrogram.to_dict(), preset=spec.name,
+                   pixel_norm=spec.pixel_norm)
 
     @classmethod
     def from_sd21(cls, sd_dir: str | os.PathLike[str], clip_dir: str | os.PathLike[str], *,
@@ -186,7 +193,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
             raise EgoSonicsError(f"{scheduler_dir / 'scheduler_config.json'}: missing")
         parts["scheduler"] = DDIMScheduler.from_pretrained(scheduler_dir, local_files_only=True)
         pipe = cls(**parts, spectrogram=index.get("spectrogram"), clip=index.get("clip"),
-                   preset=index.get("preset", "custom"))
+                   preset=index.get("preset", "custom"), pixel_norm=index.get("pixel_norm", (0.5, 0.5)))
         pipe._check_compatible(folder)
         return pipe
 
@@ -216,18 +223,21 @@ class EgoSonicsPipeline(DiffusionPipeline):
         return self.frame_encoder(frames.to(self.device))
 
     def image_to_sample(self, image: torch.Tensor) -> torch.Tensor:
-        """Spectrogram image [B, 1, F, T] in [0, 1] → the sample the UNet denoises (VAE latent, or [-1, 1] pixels)."""
-        x = image * 2 - 1
+        """Spectrogram image [B, 1, F, T] in [0, 1] → the sample the UNet denoises (VAE latent or standard pixels)."""
         if self.vae is None:
-            return x
+            mean, std = self.config.pixel_norm
+            return (image - mean) / std
+        x = image * 2 - 1
         x = x.expand(-1, self.vae.config.in_channels, -1, -1).to(self.vae.dtype)
         return self.vae.encode(x).latent_dist.sample() * self.vae.config.scaling_factor
 
     def sample_to_image(self, sample: torch.Tensor) -> torch.Tensor:
         """Inverse of ``image_to_sample`` (VAE decode, channel mean): → [B, 1, F, T] in [0, 1]."""
-        if self.vae is not None:
-            sample = self.vae.decode(sample.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
-            sample = sample.mean(dim=1, keepdim=True)
+        if self.vae is None:
+            mean, std = self.config.pixel_norm
+            return (sample.float() * std + mean).clamp(0, 1)
+        sample = self.vae.decode(sample.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
+        sample = sample.mean(dim=1, keepdim=True)
         return ((sample.float() + 1) / 2).clamp(0, 1)
 
     # ----------------------------------------------------------------------------------------------- generation
@@ -271,13 +281,13 @@ class EgoSonicsPipeline(DiffusionPipeline):
             x_in = torch.cat([x, x]) if use_cfg else x
             x_in = self.scheduler.scale_model_input(x_in, t)
             control = self.syncronet(x_in, t, ev_in)
-            eps = self.unet(x_in, t, encoder_hidden_states=context,
-                            down_block_additional_residuals=control.down_block_res_samples,
-                            mid_block_additional_residual=control.mid_block_res_sample).sample
+            pred = self.unet(x_in, t, encoder_hidden_states=context,
+                             down_block_additional_residuals=control.down_block_res_samples,
+                             mid_block_additional_residual=control.mid_block_res_sample).sample  # ε or v
             if use_cfg:
-                eps_uncond, eps_cond = eps.chunk(2)
-                eps = eps_uncond + guidance_scale * (eps_cond - eps_uncond)
-            x = self.scheduler.step(eps, t, x).prev_sample
+                pred_uncond, pred_cond = pred.chunk(2)
+                pred = pred_uncond + guidance_scale * (pred_cond - pred_uncond)
+            x = self.scheduler.step(pred, t, x).prev_sample
         # 7. Decode to the model image
         image = self.sample_to_image(x)  # [B, 1, F, T]
         # 8. Super-resolution
@@ -346,6 +356,8 @@ def diffusion_loss(pipe: EgoSonicsPipeline, images: torch.Tensor, video_embeddin
                    control: bool = True) -> torch.Tensor:
     """ControlNet's loss (paper Sec. C): ‖ε − ε_θ(x_t, t, c_t, Syncronet(x_t, t, E_V))‖², mean over elements.
 
+    With a ``v_prediction`` scheduler the target is v = √ᾱ_t ε − √(1 − ᾱ_t) x_0 instead of ε.
+
     Noise, timestep and condition drop are drawn per sample from ``generators`` (one each), so a sample gets the
     same draws on one process or many and after a restart. The training tasks and the tests both use this function.
 
@@ -367,6 +379,13 @@ def diffusion_loss(pipe: EgoSonicsPipeline, images: torch.Tensor, video_embeddin
     timesteps = torch.stack([torch.randint(0, steps, (), generator=g) for g in generators]).to(device)
     drop = torch.stack([torch.rand((), generator=g) < drop_prob for g in generators]).to(device)
     x_t = pipe.scheduler.add_noise(x0, noise, timesteps)
+    if pipe.scheduler.config.prediction_type == "v_prediction":
+        target = pipe.scheduler.get_velocity(x0, noise, timesteps)
+    elif pipe.scheduler.config.prediction_type == "epsilon":
+        target = noise
+    else:
+        raise EgoSonicsError(f"prediction_type {pipe.scheduler.config.prediction_type!r} is not supported; "
+                             "use 'epsilon' or 'v_prediction'")
     unet = unet if unet is not None else pipe.unet
     unet_dtype = pipe.unet.dtype
     ev = video_embedding.to(device)
@@ -374,11 +393,11 @@ def diffusion_loss(pipe: EgoSonicsPipeline, images: torch.Tensor, video_embeddin
     context = pipe.video_to_text(ev) if context is None else context.to(device)
     context = torch.where(drop[:, None, None], torch.zeros_like(context), context).to(unet_dtype)
     if not control:
-        eps = unet(x_t, timesteps, encoder_hidden_states=context).sample
-        return torch.nn.functional.mse_loss(eps.float(), noise.float())
+        pred = unet(x_t, timesteps, encoder_hidden_states=context).sample
+        return torch.nn.functional.mse_loss(pred.float(), target.float())
     syncronet = syncronet if syncronet is not None else pipe.syncronet
     residuals = syncronet(x_t.to(pipe.syncronet.dtype), timesteps, ev)
-    eps = unet(x_t.to(unet_dtype), timesteps, encoder_hidden_states=context,
-               down_block_additional_residuals=[r.to(unet_dtype) for r in residuals.down_block_res_samples],
-               mid_block_additional_residual=residuals.mid_block_res_sample.to(unet_dtype)).sample
-    return torch.nn.functional.mse_loss(eps.float(), noise.float())
+    pred = unet(x_t.to(unet_dtype), timesteps, encoder_hidden_states=context,
+                down_block_additional_residuals=[r.to(unet_dtype) for r in residuals.down_block_res_samples],
+                mid_block_additional_residual=residuals.mid_block_res_sample.to(unet_dtype)).sample
+    return torch.nn.functional.mse_loss(pred.float(), target.float())

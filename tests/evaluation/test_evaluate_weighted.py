@@ -63,8 +63,10 @@ def test_evaluate_with_weight_based_metrics(folders, tmp_path: Path, no_download
                                 inception=str(root / "pt_inception-2015-12-05-6726825d.pth"),
                                 melception=str(root / "melception.pt"), melception_stats=str(root / "stats.txt"),
                                 fid_methods=("eigh",))
+    threads = torch.get_num_threads()
     report = evaluate(folders["pred"], folders["gt"], tmp_path / "report", references=("ground-truth",),
                       weights=weights)
+    assert torch.get_num_threads() == threads  # runs on one thread, then gives the caller its own back
     ours, truth = report["systems"]["ours"], report["systems"]["ground-truth"]
     align = ours["alignment_score"]
     assert align["n"] == 2 and align["fps"] == [30, 15, 4] and align["classifier"]["accuracy"] == 0.75

@@ -50,6 +50,7 @@ def test_ground_truth_against_itself_is_perfect(clips: list[tuple[np.ndarray, np
     assert spec["rms_env_r"] == pytest.approx(1.0) and spec["si_sdr"] > 100
     assert report["onset"]["hit_acc"] == 1.0 and report["onset"]["count_acc"] == 1.0 and report["onset"]["f1"] == 1.0
     assert report["xcorr_offset"]["mean_abs_offset_s"] == 0 and report["xcorr_offset"]["frac_within_1_frame"] == 1
+    assert report["xcorr_offset_gt"]["mean_abs_offset_frames"] == 0
     # AV-Align of ground truth is its own value (a few short clips: the onset librosa finds at t≈0 costs some IoU).
     own = np.mean([av_align(truth, SR, FPS, frames=frames).iou for frames, truth in clips])
     assert report["av_align"]["av_align"] == pytest.approx(own) and own > 0.6
@@ -61,6 +62,7 @@ def test_ground_truth_against_itself_is_perfect(clips: list[tuple[np.ndarray, np
     late = run_suite(clips, lag_frames=3)
     assert late["av_align"]["av_align"] < report["av_align"]["av_align"]
     assert late["xcorr_offset"]["mean_abs_offset_s"] == pytest.approx(3 / FPS)
+    assert [row["offset_gt_frames"] for row in late["rows"]] == [3, 3, 3]
     assert late["onset"]["f1"] < 1.0 and late["fd_logmel"]["fd"] > 0
     assert all(np.nanmedian(row["offset_track"]["offsets_frames"]) == 3 for row in late["rows"])
 

@@ -12,6 +12,7 @@ from egosonics.evaluation.sync.xcorr_offset import (
     XCorrOffset,
     audio_novelty,
     cross_correlation,
+    estimate_audio_offset,
     estimate_offset,
     offset_track,
     video_novelty,
@@ -102,3 +103,20 @@ def test_metric_object(frames: np.ndarray, audio: np.ndarray) -> None:
         metric.update(audio, SR, FPS)
     with pytest.raises(ValueError, match="got fps=0"):
         estimate_offset(audio, SR, 0, motion=motion)
+
+
+@pytest.mark.parametrize("k", [-10, -1, 0, 1, 4, 10])
+def test_offset_against_reference_audio_finds_an_injected_delay(audio: np.ndarray, k: int) -> None:
+    est = estimate_audio_offset(delay(audio, k * HOP), audio, SR, FPS)
+    assert est.offset_frames == k
+    assert est.peak > 0.9  # the same clicks, moved: an unambiguous match
+
+
+def test_offset_against_reference_audio_in_the_metric_object(audio: np.ndarray) -> None:
+    metric = XCorrOffset()
+    metric.update(audio, SR, FPS, reference=audio)
+    metric.update(delay(audio, 2 * HOP), SR, FPS, reference=audio)
+    metric.update(np.zeros_like(audio), SR, FPS, reference=audio)  # silence: no cue
+    out = metric.compute()
+    assert (out["n"], out["n_no_cue"]) == (3, 1)
+    assert out["mean_abs_offset_frames"] == 1.0 and out["frac_within_1_frame"] == 0.5

@@ -109,3 +109,49 @@ def test_sd21_preset_needs_local_weights(tmp_path):
         EgoSonicsPipeline.from_sd21(tmp_path / "sd", tmp_path / "clip")
     with pytest.raises(ValueError, match=r"unknown preset 'sd15'; choose from \['sd21', 'tiny'\]"):
         EgoSonicsPipeline.from_preset("sd15")
+
+
+def test_pixel_norm_standardises_and_inverts_exactly(pipe):
+    assert pipe.vae is None and tuple(pipe.config.pixel_norm) == (0.13, 0.13)
+    image = torch.rand(2, 1, 32, 256) * 0.99
+    sample = pipe.image_to_sample(image)
+    torch.testing.assert_close(sample, (image - 0.13) / 0.13)
+    torch.testing.assert_close(pipe.sample_to_image(sample), image)
+
+
+def test_pixel_norm_survives_save_load_and_old_folders_default_to_minus_one_one(pipe, tmp_path):
+    pipe.save_pretrained(tmp_path / "m")
+    loaded = EgoSonicsPipeline.from_pretrained(tmp_path / "m")
+    assert tuple(loaded.config.pixel_norm) == (0.13, 0.13)
+    assert loaded.scheduler.config.prediction_type == "v_prediction"
+    index_path = tmp_path / "m" / "model_index.json"
+    index = json.loads(index_path.read_text())
+    del index["pixel_norm"]  # a folder saved before pixel_norm existed
+    index_path.write_text(json.dumps(index))
+    old = EgoSonicsPipeline.from_pretrained(tmp_path / "m")
+    torch.testing.assert_close(old.image_to_sample(torch.ones(1, 1, 32, 256)), torch.ones(1, 1, 32, 256))
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+def test_diffusion_loss_target_follows_the_scheduler(prediction_type, monkeypatch):
+    from diffusers import DDIMScheduler
+
+    from egosonics.pipeline import diffusion_loss
+
+    pipe = EgoSonicsPipeline.from_preset("tiny", seed=0)
+    pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config, prediction_type=prediction_type)
+    images = torch.rand(2, 1, 32, 256)
+    ev = torch.zeros(2, 300, 512)
+
+    class Zero(torch.nn.Module):  # predicts 0, so the loss is the mean square of the target
+        def forward(self, x, t, **_):
+            return type("Out", (), {"sample": torch.zeros_like(x)})()
+
+    loss = diffusion_loss(pipe, images, ev, generators=[torch.Generator().manual_seed(i) for i in range(2)],
+                          context=torch.zeros(2, 8, 64), unet=Zero(), control=False)
+    x0 = pipe.image_to_sample(images)
+    gens = [torch.Generator().manual_seed(i) for i in range(2)]
+    noise = torch.stack([torch.randn(x0.shape[1:], generator=g) for g in gens])
+    t = torch.stack([torch.randint(0, 1000, (), generator=g) for g in gens])
+    target = noise if prediction_type == "epsilon" else pipe.scheduler.get_velocity(x0, noise, t)
+    torch.testing.assert_close(loss, target.pow(2).mean())

@@ -8,7 +8,7 @@ from accelerate import init_empty_weights
 from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
 from egosonics.models.presets import SD21_UNET, SD21_VAE
-from egosonics.models.syncronet import Syncronet, video_embedding_to_hint
+from egosonics.models.syncronet import Syncronet, TemporalConditioningEmbedding, video_embedding_to_hint
 from egosonics.pipeline import EgoSonicsPipeline, diffusion_loss, set_trainable
 
 TOY_UNET = dict(sample_size=16, in_channels=4, out_channels=4, block_out_channels=(8, 16), layers_per_block=1,
@@ -81,6 +81,50 @@ def test_hint_image_columns_follow_time():
     hint = video_embedding_to_hint(ev, (512, 512))
     assert hint.shape == (1, 1, 512, 512)
     assert hint[0, 0, :, :250].abs().max() < 0.05 and hint[0, 0, :, 262:].min() > 0.95
+
+
+@pytest.mark.parametrize("conditioning_type", ["image", "temporal"])
+def test_fresh_syncronet_of_either_conditioning_type_changes_nothing(conditioning_type):
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**TOY_UNET)
+    sync = Syncronet.from_unet(unet, conditioning_type=conditioning_type, **TOY_SYNC)
+    x, ev, ctx = torch.randn(2, 4, 16, 16), torch.randn(2, 300, 512), torch.randn(2, 7, 32)
+    with torch.no_grad():
+        control = sync(x, 10, ev)
+        guided = unet(x, 10, ctx, down_block_additional_residuals=control.down_block_res_samples,
+                      mid_block_additional_residual=control.mid_block_res_sample).sample
+        assert torch.equal(unet(x, 10, ctx).sample, guided)
+
+
+def test_temporal_conditioning_is_the_same_on_every_row_and_local_in_time():
+    torch.manual_seed(0)
+    eps = TemporalConditioningEmbedding(8, 512, widths=(16, 16))
+    torch.nn.init.normal_(eps.conv_out.weight, std=0.1)
+    ev = torch.zeros(1, 300, 512)
+    with torch.no_grad():
+        base = eps(ev, (32, 256))
+        ev[0, 150] = 1.0  # one frame at t = 5 s, column 150 · 256 / 300 = 128
+        out = eps(ev, (32, 256))
+    assert out.shape == (1, 8, 32, 256)
+    assert torch.equal(out, out[:, :, :1].expand_as(out))  # every frequency row sees the same vector
+    changed = ((out - base).abs().amax(dim=(0, 1, 2)) > 0).nonzero().flatten()
+    # Three kernel-3 convolutions reach ±3 columns around the (linearly interpolated) frame.
+    assert changed.min() >= 128 - 4 and changed.max() <= 128 + 4 and len(changed) >= 3
+
+
+def test_unknown_conditioning_type_is_refused():
+    with pytest.raises(ValueError, match="unknown conditioning_type 'audio'"):
+        Syncronet.from_unet(UNet2DConditionModel(**TOY_UNET), conditioning_type="audio", **TOY_SYNC)
+
+
+def test_rebuilt_from_copies_a_new_unet_and_keeps_its_own_settings(toy):
+    _, sync = toy
+    torch.manual_seed(1)
+    other = UNet2DConditionModel(**TOY_UNET)
+    rebuilt = sync.rebuilt_from(other)
+    assert rebuilt.config.hint_size == sync.config.hint_size and rebuilt.config.sync_heads == 2
+    for name, tensor in other.down_blocks.state_dict().items():
+        assert torch.equal(rebuilt.down_blocks.state_dict()[name], tensor), name
 
 
 def test_only_syncronet_and_mlp_get_gradients():

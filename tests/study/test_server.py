@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,7 +83,6 @@ def test_fifty_concurrent_participants_lose_and_duplicate_nothing(server: StudyS
                 p.answer(page.position, page.kind, rng)
         return len(pages)
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=50) as pool:
         assert list(pool.map(session, range(50))) == [20] * 50
     rows, keys, per = count_answers(server.store.path)
@@ -92,7 +90,6 @@ def test_fifty_concurrent_participants_lose_and_duplicate_nothing(server: StudyS
     with sqlite3.connect(server.store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT COUNT(*) FROM participants").fetchone()[0] == 50
-    assert time.perf_counter() - started < 60
 
 
 def test_refusals_say_why(server: StudyServer, study_root: Path) -> None:

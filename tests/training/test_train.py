@@ -48,7 +48,14 @@ def test_base_run_writes_checkpoints_logs_and_a_model(base_model):
     assert len(losses(run)) == 4
     assert list((run / "logs").rglob("events.out.tfevents.*")), "TensorBoard log missing"
     assert yaml.safe_load((run / "config.yaml").read_text())["component"] == "base"
-    EgoSonicsPipeline.from_pretrained(base_model)  # the final folder is a complete model
+    model = EgoSonicsPipeline.from_pretrained(base_model)  # the final folder is a complete model
+    # Syncronet starts as a copy of the *trained* encoder (ControlNet), with its zero convolutions still zero.
+    fresh = EgoSonicsPipeline.from_preset("tiny", seed=0).unet.down_blocks.state_dict()
+    trained = model.unet.down_blocks.state_dict()
+    assert any(not torch.equal(fresh[k], trained[k]) for k in trained)
+    copy = model.syncronet.down_blocks.state_dict()
+    assert all(torch.equal(copy[k], trained[k]) for k in trained)
+    assert all(not p.any() for p in model.syncronet.zero_convs.parameters())
 
 
 @pytest.mark.parametrize("component", ["syncronet", "superres", "video-to-text"])

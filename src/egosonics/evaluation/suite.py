@@ -7,6 +7,7 @@ Per clip (video frames, generated audio, ground-truth audio of the same video):
     av_align                        video vs generated audio                   higher is better      sync.av_align
     onset                           generated vs ground-truth onsets           higher is better      sync.onset
     xcorr_offset (+ offset tracks)  video vs generated audio                   |·| lower is better   sync.xcorr_offset
+    xcorr_offset_gt                 ground-truth vs generated audio            |·| lower is better   sync.xcorr_offset
 
 Reference rows come from running the same suite with ``generated = reference`` (ground truth against itself) and with
 the Griffin-Lim resynthesis (vocoder ceiling): a driver's job, not this object's.
@@ -76,6 +77,7 @@ class ClipRow:
     onset_ap: float | None = None
     onset_f1: float | None = None
     onset_count_match: bool | None = None
+    offset_gt_frames: float | None = None
     offset_frames: float | None = None
     offset_peak: float | None = None
     track: OffsetTrack | None = field(default=None, repr=False)
@@ -97,6 +99,7 @@ class WeightFreeSuite:
         self.av_align = AVAlign()
         self.onsets = OnsetMetrics(c.onset)
         self.offset = XCorrOffset(max_lag_s=c.offset_max_lag_s)
+        self.offset_gt = XCorrOffset(max_lag_s=c.offset_max_lag_s)
         self.rows: list[ClipRow] = []
 
     def update(self, *, clip_id: str, generated: np.ndarray, reference: np.ndarray,
@@ -138,9 +141,10 @@ class WeightFreeSuite:
         # 4. Onsets, generated against ground truth (the generated envelope serves AV-Align too).
         envelope = onset_envelope(gen, sr)
         onset = self.onsets.update(gen, ref, sr, generated_envelope=envelope)
+        offset_gt = self.offset_gt.update(gen, sr, fps or DEFAULT_CLIP.fps, reference=ref)
         row = ClipRow(clip_id=clip_id, duration_s=len(gen) / sr, fps=fps, spectral=spectral,
                       onset_hit_acc=onset.condfoley.hit_accuracy, onset_ap=onset.condfoley.ap, onset_f1=onset.f1.f1,
-                      onset_count_match=onset.condfoley.count_match)
+                      onset_count_match=onset.condfoley.count_match, offset_gt_frames=offset_gt.offset_frames)
         # 5. Video-dependent sync metrics.
         if has_video:
             av = self.av_align.update(gen, sr, fps, trajectory=trajectory, envelope=envelope)
@@ -170,6 +174,7 @@ class WeightFreeSuite:
             },
             "spec_paired": self.spectral.compute(),
             "onset": self.onsets.compute(),
+            "xcorr_offset_gt": self.offset_gt.compute(),
         }
         if n >= 2:
             report["fd_logmel"] = self.fd_logmel.compute()

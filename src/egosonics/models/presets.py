@@ -56,6 +56,9 @@ class Preset:
         superres: ``SpectrogramSuperResolution`` keyword arguments.
         spectrogram: the spectrogram parameters; ``model_size`` is the image the diffusion model makes.
         frame_encoder: "clip-vit-b32" or "pixels".
+        prediction_type: what the UNet predicts: "epsilon" (Stable Diffusion 2.1-base) or "v_prediction".
+        pixel_norm: (mean, std) that standardise a pixel-space model's spectrogram image into its sample; (0.5, 0.5)
+            is the plain [0, 1] → [-1, 1] map. Unused with a VAE (its ``scaling_factor`` does the job).
     """
 
     name: str
@@ -66,6 +69,8 @@ class Preset:
     superres: dict[str, Any]
     spectrogram: SpectrogramParams = field(default_factory=SpectrogramParams)
     frame_encoder: str = "clip-vit-b32"
+    prediction_type: str = "epsilon"
+    pixel_norm: tuple[float, float] = (0.5, 0.5)
 
 
 PRESETS: dict[str, Preset] = {
@@ -84,13 +89,20 @@ PRESETS: dict[str, Preset] = {
         name="tiny",
         unet=TINY_UNET,
         vae=None,
-        # E_V (512 features × 300 frames) → hint 256 × 256 → ε halves only the feature axis three times → 32 × 256.
-        syncronet={"hint_size": (256, 256), "conditioning_widths": (8, 16, 32, 32), "conditioning_stride": (2, 1),
+        # E_V (300 frames × 512 features) → 256 columns, 1-D convolutions over time, repeated over the 32 rows.
+        syncronet={"hint_size": (256, 256), "conditioning_type": "temporal", "conditioning_widths": (64, 64, 64, 64),
                    "sync_heads": 4, "sync_pool": (32, 1)},
         video_to_text={"num_tokens": 8, "hidden_dim": 128},
         superres={"channels": (8, 16, 16, 16, 8)},
         spectrogram=SpectrogramParams(model_size=(32, 256)),
         frame_encoder="pixels",
+        # Spectrogram images are mostly dark (mean 0.129, std 0.129 on the synthesized training scenes): mapped to
+        # [-1, 1] their signal was 1/15 of the noise power the schedule assumes, so where events sit was decided at
+        # low noise levels only, where the ε loss barely rewards it. Standardising the image and predicting v (whose
+        # loss weighs the high-noise steps more) is one of the three changes that made Syncronet use E_V, with the
+        # temporal ε above and starting Syncronet from the trained UNet (docs/MODELS.md).
+        prediction_type="v_prediction",
+        pixel_norm=(0.13, 0.13),
     ),
 }
 

@@ -11,9 +11,14 @@ Symbols of the paper and their variables here:
     c^n        control signals after zero convs     ``SyncronetOutput`` (12 skip + 1 middle residual at SD size)
 
 The hint image is E_V drawn as an image: features as rows, frames as columns, resized bicubically to ``hint_size``
-so that column j lines up with column j of the spectrogram. The copy's transformers attend to the projected E_V tokens
-(``context ← E_V`` in Algorithm 1). Every output passes a zero-initialised 1 × 1 convolution, so a freshly built
-Syncronet changes nothing in the frozen UNet's prediction.
+so that column j lines up with column j of the spectrogram (``conditioning_type="image"``, the paper's ε). The tiny
+preset uses ``conditioning_type="temporal"`` instead: E_V resampled to the sample's columns and read by 1-D
+convolutions over time with the 512 features as channels, the result repeated over every frequency row, so each
+column of the spectrogram sees every feature of its own moment at once (with the image ε, the frequency row r of the
+first layer saw only a band of feature rows, and the small model did not learn to use E_V in 1,500 steps).
+
+The copy's transformers attend to the projected E_V tokens (``context ← E_V`` in Algorithm 1). Every output passes a
+zero-initialised 1 × 1 convolution, so a freshly built Syncronet changes nothing in the frozen UNet's prediction.
 """
 
 from __future__ import annotations
@@ -85,6 +90,31 @@ class ConditioningEmbedding(nn.Module):
         return self.conv_out(h)
 
 
+class TemporalConditioningEmbedding(nn.Module):
+    """ε for ``conditioning_type="temporal"``: E_V [B, T, D] → [B, C0, H, W], the same vector on every row of a column.
+
+    E_V is resampled linearly from T frames to the W columns (the same pixel-centre geometry as the image hint's
+    bicubic resize), then 1-D convolutions over time (kernel 3, SiLU) map the D features to ``out_channels``; the last
+    convolution starts at zero, as in ControlNet.
+    """
+
+    def __init__(self, out_channels: int, video_dim: int, widths: tuple[int, ...] = (64, 64, 64, 64)) -> None:
+        super().__init__()
+        self.conv_in = nn.Conv1d(video_dim, widths[0], kernel_size=3, padding=1)
+        self.blocks = nn.ModuleList(nn.Conv1d(c_in, c_out, kernel_size=3, padding=1)
+                                    for c_in, c_out in itertools.pairwise(widths))
+        self.conv_out = zero_module(nn.Conv1d(widths[-1], out_channels, kernel_size=3, padding=1))
+
+    def forward(self, video_embedding: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        rows, cols = size
+        x = rearrange(video_embedding, "b t d -> b d t")
+        x = F.interpolate(x.float(), size=cols, mode="linear", align_corners=False).to(video_embedding.dtype)
+        h = F.silu(self.conv_in(x))
+        for block in self.blocks:
+            h = F.silu(block(h))
+        return self.conv_out(h)[:, :, None, :].expand(-1, -1, rows, -1)  # [B, C0, H, W]
+
+
 class SyncAttention(nn.Module):
     """Eq. 1–2: h = h + SelfAttn(h); h = h + CrossAttn(Q from h; K, V from E_V tokens); then a linear layer.
 
@@ -133,6 +163,8 @@ class Syncronet(ModelMixin, ConfigMixin):
     Args:
         video_dim: width of E_V (512).
         hint_size: (rows, columns) of the hint image E_V is resized to (512 × 512 at SD size).
+        conditioning_type: "image" (ε reads the hint image, the paper) or "temporal" (``TemporalConditioningEmbedding``;
+            ``hint_size`` and ``conditioning_stride`` are then unused).
         conditioning_widths, conditioning_stride: ε's channel widths and strides (hint grid → latent grid).
         sync_self_attention, sync_cross_attention: the paper's ablation switches (Eq. 1, Eq. 2).
         sync_heads, sync_pool: heads and grid pooling of the sync attention.
@@ -168,6 +200,7 @@ class Syncronet(ModelMixin, ConfigMixin):
         hint_size: tuple[int, int] = (512, 512),
         conditioning_widths: tuple[int, ...] = (16, 32, 96, 256),
         conditioning_stride: tuple[int, int] = (2, 2),
+        conditioning_type: str = "image",
         sync_self_attention: bool = True,
         sync_cross_attention: bool = True,
         sync_heads: int = 8,
@@ -191,8 +224,14 @@ class Syncronet(ModelMixin, ConfigMixin):
         self.time_embedding = TimestepEmbedding(block_out_channels[0], time_embed_dim, act_fn=act_fn)
 
         # ε, the E_V token projection (K, V of the copy's cross-attention) and the sync attention (Eq. 1–2).
-        self.conditioning_embedding = ConditioningEmbedding(block_out_channels[0], 1, tuple(conditioning_widths),
-                                                            tuple(conditioning_stride))
+        if conditioning_type == "image":
+            self.conditioning_embedding = ConditioningEmbedding(block_out_channels[0], 1, tuple(conditioning_widths),
+                                                                tuple(conditioning_stride))
+        elif conditioning_type == "temporal":
+            self.conditioning_embedding = TemporalConditioningEmbedding(block_out_channels[0], video_dim,
+                                                                        tuple(conditioning_widths))
+        else:
+            raise ValueError(f"unknown conditioning_type {conditioning_type!r}; choose from ['image', 'temporal']")
         self.video_proj = nn.Linear(video_dim, cross_attention_dim)
         self.sync_attention = SyncAttention(block_out_channels[0], video_dim, sync_heads,
                                             self_attention=sync_self_attention, cross_attention=sync_cross_attention,
@@ -257,6 +296,12 @@ class Syncronet(ModelMixin, ConfigMixin):
             model.mid_block.load_state_dict(unet.mid_block.state_dict())
         return model
 
+    def rebuilt_from(self, unet: UNet2DConditionModel) -> Syncronet:
+        """A fresh Syncronet with this one's own settings, copied from ``unet`` (call it after the UNet was trained:
+        ControlNet's branch starts as a copy of the encoder it will steer, not of its random initialisation)."""
+        own = {k: v for k, v in self.config.items() if k not in self._UNET_KEYS and not k.startswith("_")}
+        return type(self).from_unet(unet, **own).to(device=self.device, dtype=self.dtype)
+
     def forward(self, sample: torch.Tensor, timestep: torch.Tensor | int, video_embedding: torch.Tensor,
                 conditioning_scale: float = 1.0) -> SyncronetOutput:
         """Algorithm 1: control signals for the frozen UNet.
@@ -277,8 +322,12 @@ class Syncronet(ModelMixin, ConfigMixin):
         # 2. Context: E_V tokens projected to the copy's cross-attention width (line 3).
         context = self.video_proj(video_embedding.to(sample.dtype))  # [B, T, cross_attention_dim]
         # 3. h = conv_in(x) + ε(E_V), then the sync attention (lines 4–11, Eq. 1–2).
-        hint = video_embedding_to_hint(video_embedding.to(sample.dtype), tuple(self.config.hint_size))
-        h = self.conv_in(sample) + self.conditioning_embedding(hint)  # [B, C0, H, W]
+        h = self.conv_in(sample)  # [B, C0, H, W]
+        if self.config.conditioning_type == "temporal":
+            h = h + self.conditioning_embedding(video_embedding.to(sample.dtype), tuple(h.shape[-2:]))
+        else:
+            hint = video_embedding_to_hint(video_embedding.to(sample.dtype), tuple(self.config.hint_size))
+            h = h + self.conditioning_embedding(hint)
         h = self.sync_attention(h, video_embedding.to(sample.dtype))
         # 4. The encoder copy; each block output goes through its zero convolution (lines 7–21).
         residuals = [h]

@@ -87,6 +87,12 @@ class Task:
         """The samples to train on: every prepared shard."""
         return ShardDataset(self.config.data)
 
+    def before_save(self) -> None:
+        """Called on the main process before the final pipeline is written. After ``base``, Syncronet is rebuilt as a
+        copy of the trained UNet's encoder (it was copied from the untrained one when the preset was built)."""
+        if self.config.component == "base":
+            self.pipe.syncronet = self.pipe.syncronet.rebuilt_from(self.pipe.unet)
+
     def finish(self, model: torch.nn.Module, final: Path) -> None:
         """Called on the main process once ``final`` is written (the pipeline components have nothing to add)."""
 

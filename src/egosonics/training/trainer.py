@@ -188,6 +188,7 @@ def train(config: TrainConfig) -> Path:
             unwrapped.to("cpu").save_pretrained(final, safe_serialization=True)
         else:
             setattr(pipe, task.module_name, unwrapped)
+            task.before_save()
             for name in ("unet", "vae", "syncronet", "video_to_text", "superres", "frame_encoder"):
                 cast(getattr(pipe, name, None), torch.float32)
             pipe.to("cpu")

@@ -176,3 +176,24 @@ def test_unsupported_wav_extension_fails_before_any_work(bad: dict[str, Path], o
     code, err = run_cli(["resynth", str(bad["good.mp4"]), "-o", str(out_dir / "out.mp4"), "--wav", str(wav)], capsys)
     assert_one_line_error(code, err, str(wav), "unsupported audio extension '.mp3'")
     assert list(out_dir.iterdir()) == []
+
+
+def test_threads_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["--threads", "1", "synth", str(tmp_path / "s"), "--n", "1", "--seed", "5", "--duration", "2",
+                     "--size", "48"]) == 0
+        assert torch.get_num_threads() == 1
+        torch.set_num_threads(before)
+        # A subcommand with its own --threads (experiment summarize) does not hide the global one.
+        assert main(["--threads", "1", "experiment", "summarize", "--data", str(tmp_path / "none"), "-o",
+                     str(tmp_path / "o")]) == 1
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    for bad, message in (("0", "must be at least 1, got 0"), ("two", "expected a whole number of threads, got 'two'")):
+        with pytest.raises(SystemExit) as exc:
+            main(["--threads", bad, "synth", str(tmp_path / "t"), "--n", "1"])
+        assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -236,6 +236,16 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of threads, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egosonics",
@@ -247,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("--threads", dest="torch_threads", type=_threads, default=None, metavar="N",
+                        help="CPU threads for torch (default: torch's own choice, one per core). On a machine other "
+                             "jobs share, 1 is often much faster: torch's threads slow down sharply when they must "
+                             "wait for busy cores")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -477,6 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
+    if args.torch_threads is not None:  # not `threads`: `experiment summarize` has its own --threads
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -34,6 +34,7 @@ from common import (
     run_child,
     time_call,
 )
+from testmedia import panned_frame, texture
 
 NAME = "audio_decode"
 TITLE = "audio-only decode + RMS of a 10-minute stereo 44.1 kHz AAC track, one core"
@@ -50,11 +51,9 @@ def write_test_video(path: Path, duration_s: int = DURATION_S) -> None:
     """H.264 640 × 360 (a texture panning smoothly) + stereo AAC (noise and tones), interleaved every second."""
     import av
     import numpy as np
-    from scipy.ndimage import uniform_filter
 
     rng = np.random.default_rng(0)
-    luma = uniform_filter(rng.integers(0, 256, (2 * HEIGHT, 2 * WIDTH)).astype(np.float32), 5).astype(np.uint8)
-    chroma = uniform_filter(rng.integers(0, 256, (HEIGHT, WIDTH)).astype(np.float32), 9).astype(np.uint8)
+    luma, chroma = texture(rng, 2 * HEIGHT, 2 * WIDTH, 5), texture(rng, HEIGHT, WIDTH, 9)
     with av.open(str(path), mode="w") as out:
         video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -63,12 +62,7 @@ def write_test_video(path: Path, duration_s: int = DURATION_S) -> None:
             for i in range(FPS):
                 n = sec * FPS + i
                 x, y = int(WIDTH / 2 * (1 + np.sin(n / 300))), int(HEIGHT / 2 * (1 + np.sin(n / 410)))
-                u = chroma[y // 2:y // 2 + HEIGHT // 2, x // 2:x // 2 + WIDTH // 2]
-                planes = np.concatenate([luma[y:y + HEIGHT, x:x + WIDTH], u.reshape(-1, WIDTH),
-                                         u[::-1].reshape(-1, WIDTH)])  # yuv420p layout [H * 3/2, W]
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(planes), format="yuv420p")
-                frame.pts = n
-                for packet in video.encode(frame):
+                for packet in video.encode(panned_frame(luma, chroma, x, y, WIDTH, HEIGHT, n)):
                     out.mux(packet)
             t = (sec * SAMPLE_RATE + np.arange(SAMPLE_RATE)) / SAMPLE_RATE
             left = 0.1 * rng.standard_normal(SAMPLE_RATE) + 0.2 * np.sin(2 * np.pi * 440 * t)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from common import child_reply, median, median_or_none, new_result, peak_rss_mb, run_child, time_call
+from testmedia import panned_frame, texture
 
 NAME = "video_decode"
 TITLE = "10 s 1080p30 H.264 → 300 frames at 224 × 224"
@@ -38,26 +39,18 @@ def write_test_video(path: Path) -> None:
     """1080p30, 10 s: a smoothed-noise texture panning along a Lissajous path, encoded straight from yuv420p planes."""
     import av
     import numpy as np
-    from scipy.ndimage import uniform_filter
 
     rng = np.random.default_rng(1)
     margin = 400
-    luma = uniform_filter(rng.integers(0, 256, (HEIGHT + margin, WIDTH + margin)).astype(np.float32), 5)
-    chroma = uniform_filter(rng.integers(0, 256, ((HEIGHT + margin) // 2, (WIDTH + margin) // 2)).astype(np.float32),
-                            9)
-    luma, chroma = luma.astype(np.uint8), chroma.astype(np.uint8)
+    luma, chroma = texture(rng, HEIGHT + margin, WIDTH + margin, 5), texture(rng, (HEIGHT + margin) // 2,
+                                                                             (WIDTH + margin) // 2, 9)
     with av.open(str(path), mode="w") as out:
         video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         for n in range(NUM_FRAMES):
             x = int(margin / 2 * (1 + np.sin(n / 30)))
             y = int(margin / 2 * (1 + np.cos(n / 41)))
-            u = chroma[y // 2:y // 2 + HEIGHT // 2, x // 2:x // 2 + WIDTH // 2]
-            planes = np.concatenate([luma[y:y + HEIGHT, x:x + WIDTH], u.reshape(-1, WIDTH),
-                                     u[::-1].reshape(-1, WIDTH)])  # yuv420p layout [H * 3/2, W]
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(planes), format="yuv420p")
-            frame.pts = n
-            for packet in video.encode(frame):
+            for packet in video.encode(panned_frame(luma, chroma, x, y, WIDTH, HEIGHT, n)):
                 out.mux(packet)
         for packet in video.encode(None):
             out.mux(packet)

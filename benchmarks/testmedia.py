@@ -9,6 +9,28 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def texture(rng: Any, height: int, width: int, smooth: int) -> Any:
+    """A uint8 [height, width] plane of uniform noise box-filtered over ``smooth`` pixels: a texture to code."""
+    from scipy.ndimage import uniform_filter
+
+    return uniform_filter(rng.integers(0, 256, (height, width)).astype(np.float32), smooth).astype(np.uint8)
+
+
+def panned_frame(luma: Any, chroma: Any, x: int, y: int, width: int, height: int, pts: int) -> Any:
+    """The yuv420p ``av.VideoFrame`` that shows ``luma`` from (x, y) (chroma at half resolution), with ``pts``."""
+    import av
+
+    u = chroma[y // 2:y // 2 + height // 2, x // 2:x // 2 + width // 2]
+    planes = np.concatenate([luma[y:y + height, x:x + width], u.reshape(-1, width),
+                             u[::-1].reshape(-1, width)])  # yuv420p layout [H * 3/2, W]
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(planes), format="yuv420p")
+    frame.pts = pts
+    return frame
 
 
 def write_av_file(path: Path, duration_s: float, *, width: int = 320, height: int = 240, fps: int = 30,
@@ -21,15 +43,11 @@ def write_av_file(path: Path, duration_s: float, *, width: int = 320, height: in
         quiet_every_s: every this many seconds a 12 s stretch drops to about -70 dBFS (so thresholds matter).
     """
     import av
-    import numpy as np
-    from scipy.ndimage import uniform_filter
 
     rng = np.random.default_rng(seed)
     margin_x, margin_y = width // 2, height // 2
-    luma = uniform_filter(rng.integers(0, 256, (height + 2 * margin_y, width + 2 * margin_x)).astype(np.float32), 5)
-    chroma = uniform_filter(rng.integers(0, 256, ((height + 2 * margin_y) // 2, (width + 2 * margin_x) // 2))
-                            .astype(np.float32), 9)
-    luma, chroma = luma.astype(np.uint8), chroma.astype(np.uint8)
+    luma = texture(rng, height + 2 * margin_y, width + 2 * margin_x, 5)
+    chroma = texture(rng, (height + 2 * margin_y) // 2, (width + 2 * margin_x) // 2, 9)
     layout = {1: "mono", 2: "stereo"}[channels]
     seconds = int(np.ceil(duration_s))
     with av.open(str(path), mode="w") as out:
@@ -44,12 +62,7 @@ def write_av_file(path: Path, duration_s: float, *, width: int = 320, height: in
                     break
                 x = (int(margin_x * (1 + np.sin(n / 90))) // 2) * 2
                 y = (int(margin_y * (1 + np.cos(n / 123))) // 2) * 2
-                u = chroma[y // 2:y // 2 + height // 2, x // 2:x // 2 + width // 2]
-                planes = np.concatenate([luma[y:y + height, x:x + width], u.reshape(-1, width),
-                                         u[::-1].reshape(-1, width)])  # yuv420p layout [H * 3/2, W]
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(planes), format="yuv420p")
-                frame.pts = n
-                for packet in video.encode(frame):
+                for packet in video.encode(panned_frame(luma, chroma, x, y, width, height, n)):
                     out.mux(packet)
             n_samples = min(sample_rate, round((duration_s - sec) * sample_rate))
             if n_samples <= 0:

@@ -90,8 +90,8 @@ PRESETS: dict[str, Preset] = {
         unet=TINY_UNET,
         vae=None,
         # E_V (300 frames × 512 features) → 256 columns, 1-D convolutions over time, repeated over the 32 rows.
-        syncronet={"hint_size": (256, 256), "conditioning_type": "temporal", "conditioning_widths": (64, 64, 64, 64),
-                   "sync_heads": 4, "sync_pool": (32, 1)},
+        syncronet={"conditioning_type": "temporal", "conditioning_widths": (64, 64, 64, 64), "sync_heads": 4,
+                   "sync_pool": (32, 1)},
         video_to_text={"num_tokens": 8, "hidden_dim": 128},
         superres={"channels": (8, 16, 16, 16, 8)},
         spectrogram=SpectrogramParams(model_size=(32, 256)),

@@ -24,8 +24,8 @@ from egosonics.media.mux import mux_audio, video_duration_s
 from egosonics.media.video import read_frames
 from egosonics.media.windows import Window, split_windows
 from egosonics.models.frame_encoder import frame_input_size
+from egosonics.options import DEFAULTS, GenerateOptions
 from egosonics.pipeline import EgoSonicsPipeline
-from egosonics.spectrogram.figure import plot_spectrograms
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
 
@@ -33,20 +33,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".ts", ".mpg", ".mpeg", ".wmv", ".flv",
                     ".3gp"}
-
-
-@dataclass(frozen=True)
-class GenerateOptions:
-    """Sampling settings for every file of a run."""
-
-    steps: int = 20
-    guidance: float = 3.0
-    seed: int = 0
-    batch_size: int = 4
-    overlap_s: float = 2.0
-    griffin_lim_iters: int = 32
-    write_wav: bool = False
-    write_png: bool = False
 
 
 @dataclass
@@ -121,10 +107,10 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
 
 
 def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
-                   options: GenerateOptions = GenerateOptions()) -> GenerateReport:
+                   options: GenerateOptions = DEFAULTS) -> GenerateReport:
     """Generate audio for each input and write ``<out>`` (video copied + new audio), and optionally WAV and PNG."""
     if not math.isfinite(options.overlap_s) or not 0 <= options.overlap_s < pipe.clip_spec.duration_s:
-        raise ValueError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
+        raise EgoSonicsError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
     report = GenerateReport()
     targets = output_paths(inputs, out)
     for src, dst in targets.items():
@@ -141,6 +127,8 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
                 write_audio(wav, waveform, pipe.clip_spec.sample_rate, inputs=(src,))
                 report.written.append(wav)
             if options.write_png:
+                from egosonics.spectrogram.figure import plot_spectrograms  # matplotlib: only when asked for
+
                 png = dst.with_suffix(".png")
                 unit = waveform_to_unit(torch.from_numpy(waveform), pipe.spectrogram_params)
                 plot_spectrograms(png, [(f"generated for {src.name}", unit)], pipe.spectrogram_params,

@@ -47,24 +47,67 @@ class GenerateReport:
         return not self.failed
 
 
+OUTPUT_TAG = ".egosonics"  # outputs are NAME.egosonics.EXT: never taken as inputs when a folder is searched
+
+
+def is_output(path: Path) -> bool:
+    """Whether ``path`` is named as this tool names its outputs (``NAME.egosonics.EXT``)."""
+    return Path(path.stem).suffix == OUTPUT_TAG
+
+
 def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given, and the video files inside folders (sorted, not recursive)."""
+    """Files as given, and the video files inside folders (searched recursively, sorted).
+
+    A folder search skips hidden files and folders (a ``.NAME.partial-*`` file is an output being written) and the
+    outputs of an earlier run (``NAME.egosonics.EXT``), so that ``generate DIR -o DIR`` run twice reads the same
+    inputs both times. A file named on the command line is taken as it is. A file given twice is read once.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS))
+            for candidate in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
+                if (candidate.is_file() and candidate.suffix.lower() in VIDEO_EXTENSIONS and not hidden
+                        and not is_output(candidate)):
+                    found.append(candidate)
         else:
             found.append(path)
-    return found
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
-    """Each input's output video: ``out`` itself for one input and a file name, else ``out/<stem>.egosonics<ext>``."""
+    """Each input's output video, checked before anything is written.
+
+    One input and a file name: ``out`` itself. Otherwise ``out`` is a folder that mirrors the inputs' tree below the
+    folder they all share: ``DIR/a/x.mp4`` and ``DIR/b/x.mp4`` go to ``out/a/x.egosonics.mp4`` and
+    ``out/b/x.egosonics.mp4``.
+
+    Raises:
+        EgoSonicsError: an output would be one of the inputs, or two inputs would write the same output.
+    """
     if len(inputs) == 1 and out.suffix.lower() in VIDEO_EXTENSIONS and not out.is_dir():
-        return {inputs[0]: out}
-    out.mkdir(parents=True, exist_ok=True)
-    return {src: out / f"{src.stem}.egosonics{src.suffix.lower() or '.mp4'}" for src in inputs}
+        targets = {inputs[0]: out}
+    else:
+        base = Path(os.path.commonpath([src.resolve().parent for src in inputs]))
+        targets = {src: out / src.resolve().parent.relative_to(base) / f"{src.stem}{OUTPUT_TAG}{src.suffix.lower()}"
+                   for src in inputs}
+    by_input = {src.resolve(): src for src in inputs}
+    taken: dict[Path, Path] = {}
+    for src, dst in targets.items():
+        key = dst.resolve()
+        if key in by_input or any(dst.exists() and other.exists() and os.path.samefile(dst, other)
+                                  for other in inputs):
+            clash = by_input.get(key) or next(o for o in inputs if os.path.samefile(dst, o))
+            raise EgoSonicsError(f"{dst}: output path is the input file {clash}; refusing to overwrite an input")
+        if key in taken:
+            raise EgoSonicsError(f"{dst}: inputs {taken[key]} and {src} would both be written here; give them "
+                                 "different names or generate them separately")
+        taken[key] = src
+    return targets
 
 
 def crossfade_join(pieces: list[np.ndarray], windows: list[Window], sample_rate: int, total: int) -> np.ndarray:
@@ -112,9 +155,11 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
     if not math.isfinite(options.overlap_s) or not 0 <= options.overlap_s < pipe.clip_spec.duration_s:
         raise EgoSonicsError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
     report = GenerateReport()
-    targets = output_paths(inputs, out)
+    targets = output_paths(inputs, out)  # refuses, before any work, an output that is an input or a shared output
     for src, dst in targets.items():
         try:
+            if dst.parent != out.parent:  # a folder of outputs, mirroring the inputs' tree
+                dst.parent.mkdir(parents=True, exist_ok=True)
             check_writable(dst, inputs=(src,))
             waveform, duration = generate_waveform(pipe, src, options)
             peak = float(np.abs(waveform).max()) if len(waveform) else 0.0

@@ -154,3 +154,24 @@ def test_app_initial_settings_must_fit_its_limits(tmp_path: Path, capsys: pytest
         AppConfig(limits=Limits(max_steps=10), options=GenerateOptions(steps=20))
     code, err = run(["app", "--max-steps", "10", "--steps", "20", "--model", str(tmp_path / "none")], capsys)
     assert code == 1 and err == "egosonics: error: steps must be a whole number from 1 to 10, got 20\n"
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """``egosonics [COMMAND] --help`` parses without torch, diffusers, gradio, cv2, PyAV, numpy or tqdm (the handler
+    imports what it needs; the start-up time itself is measured by benchmarks, not here)."""
+    script = (
+        "import sys\n"
+        "from egosonics.cli import build_parser, main\n"
+        "actions = build_parser()._actions\n"
+        "names = [None] + [n for a in actions if a.choices and a.dest == 'command' for n in a.choices]\n"
+        "for name in names:\n"
+        "    try:\n"
+        "        main([name, '--help'] if name else ['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ['torch', 'diffusers', 'transformers', 'gradio', 'cv2', 'av', 'numpy', 'matplotlib', 'tqdm']\n"
+        "print(len(names), sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "12 []"

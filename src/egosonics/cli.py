@@ -55,10 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from egosonics.utils.logging import setup_logging
+    args = build_parser().parse_args(argv)  # --help and usage errors end here, before anything heavy is imported
+    from egosonics.utils.logging import setup_logging  # tqdm
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
     if args.torch_threads is not None:  # not `threads`: `experiment summarize` has its own --threads
         import torch

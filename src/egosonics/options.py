@@ -80,10 +80,6 @@ class Bounded:
             raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
         return value
 
-    @property
-    def __name__(self) -> str:  # argparse names a type in some of its messages
-        return self.describe()
-
 
 def whole(low: int | None = None, high: int | None = None, unit: str = "") -> Bounded:
     return Bounded(int, low, high, unit=unit)

@@ -13,6 +13,7 @@ import pytest
 
 from egosonics.app.limits import Limits
 from egosonics.cli import EXIT_USAGE, build_parser, main
+from egosonics.commands.synth import frame_size
 from egosonics.errors import EgoSonicsError
 from egosonics.options import Bounded, GenerateOptions, device
 
@@ -92,6 +93,8 @@ def test_every_numeric_and_enumerated_option_refuses_bad_values(tmp_path: Path, 
                 expected = f"must be {action.type.describe()}"
             elif action.choices and not isinstance(action, argparse._SubParsersAction) and action.option_strings:
                 values, expected = ["not-a-choice"], "invalid choice: 'not-a-choice' (choose from"
+            elif action.type is frame_size:
+                values, expected = ["0", "-1", "1000000000000", "nan", "big", "47x64"], "must be N (square) or HxW"
             elif action.type is device:
                 values, expected = ["gpu7", "-1"], "must be one of auto (cuda, then mps, then cpu), cpu, cuda, cuda:N"
             else:
@@ -108,7 +111,7 @@ def test_every_numeric_and_enumerated_option_refuses_bad_values(tmp_path: Path, 
                 assert "Traceback" not in err
                 assert err.count("\n") == 1 and err.endswith(f" (see '{prog} --help')\n"), err
                 assert err.startswith(f"{prog}: error: argument {name}: {expected}"), err
-                if expected.startswith("must be"):
+                if expected.startswith("must be"):  # the value as given
                     assert f"got '{value}'" in err, err
                 assert sorted(p.name for p in tmp_path.iterdir()) == [], f"{argv} wrote {list(tmp_path.iterdir())}"
     # Every command was walked, and the walk found the options the issue named.

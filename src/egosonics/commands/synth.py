@@ -6,9 +6,22 @@ import argparse
 
 from egosonics.errors import EgoSonicsError
 from egosonics.options import SEED, WORKERS, whole
-from egosonics.synth.settings import DURATION, EVENTS, MOTION, NOISE_DBFS, SILENT_OR_OFFSCREEN
+from egosonics.synth.settings import DURATION, EVENTS, FRAME_SIDE, MOTION, NOISE_DBFS, SILENT_OR_OFFSCREEN
 
 CLIPS = whole(1, 1_000_000)
+FRAME_SIZE_HELP = f"N (square) or HxW, each even and {FRAME_SIDE.describe()}"
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    """argparse ``type=`` of ``--size``: (height, width)."""
+    height, _, width = text.lower().partition("x")
+    try:
+        size = (int(height), int(width or height))
+    except ValueError:
+        size = (0, 0)
+    if not all(FRAME_SIDE.contains(side) and side % 2 == 0 for side in size):
+        raise argparse.ArgumentTypeError(f"must be {FRAME_SIZE_HELP}, got {text!r}")
+    return size
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,11 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from egosonics.synth.settings import settings_for
 
     try:
-        height, _, width = args.size.lower().partition("x")
-        size = (int(height), int(width or height))
         classes = tuple(c.strip() for c in args.classes.split(",") if c.strip()) if args.classes else None
-        settings = settings_for(args.difficulty, clip=ClipSpec(duration_s=args.duration), height=size[0],
-                                width=size[1], mode=args.mode, classes=classes, min_events=args.min_events,
+        settings = settings_for(args.difficulty, clip=ClipSpec(duration_s=args.duration), height=args.size[0],
+                                width=args.size[1], mode=args.mode, classes=classes, min_events=args.min_events,
                                 max_events=args.max_events, head_motion=args.head_motion, camera_shake=args.shake,
                                 distractors=args.distractors, offscreen=args.offscreen, noise_dbfs=args.noise_db)
         report = synthesize(args.out, n=args.n, seed=args.seed, settings=settings, workers=args.workers)
@@ -49,8 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", help="comma-separated classes allowed (default: all six)")
     p.add_argument("--duration", type=DURATION, default=10.0,
                    help=f"clip length, {DURATION.describe()} (default: 10)")
-    p.add_argument("--size", default="128", help="frame size: N (square) or HxW, even, at least 48, e.g. 120x160 "
-                                                 "(default: 128)")
+    p.add_argument("--size", type=frame_size, default=(128, 128),
+                   help=f"frame size: {FRAME_SIZE_HELP}, e.g. 120x160 (default: 128)")
     p.add_argument("--min-events", type=EVENTS, default=None, help="fewest visible events per clip (default: 3)")
     p.add_argument("--max-events", type=EVENTS, default=None, help="most visible events per clip (default: 12)")
     p.add_argument("--difficulty", default="easy", choices=["easy", "medium", "hard"],

@@ -30,6 +30,7 @@ PAIR_MATERIALS: tuple[str, str] = ("wood", "metal")
 
 # Ranges of the knobs, checked here and by ``egosonics synth``'s options.
 DURATION = real(1, 3600, unit="s")
+FRAME_SIDE = whole(48, 4096, unit="pixels")  # and even (H.264 in 4:2:0)
 EVENTS = whole(1, 1000)
 MOTION = real(0, 10)  # head_motion and camera_shake
 SILENT_OR_OFFSCREEN = whole(0, 100)  # distractors and offscreen
@@ -75,8 +76,9 @@ class SynthSettings:
         unknown = [c for c in self.classes if c not in EVENT_CLASSES]
         if unknown or not self.classes:
             raise ValueError(f"unknown event class(es) {unknown or self.classes!r}; choose from {list(EVENT_CLASSES)}")
-        if self.height < 48 or self.width < 48 or self.height % 2 or self.width % 2:
-            raise ValueError(f"frame size must be even and at least 48 x 48, got {self.height} x {self.width}")
+        if not all(FRAME_SIDE.contains(side) and side % 2 == 0 for side in (self.height, self.width)):
+            raise ValueError(f"frame size must be even, at least 48 x 48 and at most 4096 x 4096, got {self.height} x "
+                             f"{self.width}")
         DURATION.check("clip duration", self.clip.duration_s)
         EVENTS.check("min_events", self.min_events)
         EVENTS.check("max_events", self.max_events)

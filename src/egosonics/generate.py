@@ -79,6 +79,13 @@ def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
     return list(unique.values())
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
 def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
     """Each input's output video, checked before anything is written.
 
@@ -92,16 +99,18 @@ def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
     if len(inputs) == 1 and out.suffix.lower() in VIDEO_EXTENSIONS and not out.is_dir():
         targets = {inputs[0]: out}
     else:
-        base = Path(os.path.commonpath([src.resolve().parent for src in inputs]))
-        targets = {src: out / src.resolve().parent.relative_to(base) / f"{src.stem}{OUTPUT_TAG}{src.suffix.lower()}"
+        folders = {src: Path(os.path.abspath(src)).parent for src in inputs}  # as named: symlinks not followed
+        base = Path(os.path.commonpath(list(folders.values())))
+        targets = {src: out / folders[src].relative_to(base) / f"{src.stem}{OUTPUT_TAG}{src.suffix.lower() or '.mp4'}"
                    for src in inputs}
-    by_input = {src.resolve(): src for src in inputs}
+    by_path = {src.resolve(): src for src in inputs}
+    by_inode = {(st.st_dev, st.st_ino): src for src in inputs if (st := _stat(src)) is not None}  # hard links too
     taken: dict[Path, Path] = {}
     for src, dst in targets.items():
         key = dst.resolve()
-        if key in by_input or any(dst.exists() and other.exists() and os.path.samefile(dst, other)
-                                  for other in inputs):
-            clash = by_input.get(key) or next(o for o in inputs if os.path.samefile(dst, o))
+        st = _stat(dst)
+        clash = by_path.get(key) or (by_inode.get((st.st_dev, st.st_ino)) if st is not None else None)
+        if clash is not None:
             raise EgoSonicsError(f"{dst}: output path is the input file {clash}; refusing to overwrite an input")
         if key in taken:
             raise EgoSonicsError(f"{dst}: inputs {taken[key]} and {src} would both be written here; give them "
@@ -158,7 +167,7 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
     targets = output_paths(inputs, out)  # refuses, before any work, an output that is an input or a shared output
     for src, dst in targets.items():
         try:
-            if dst.parent != out.parent:  # a folder of outputs, mirroring the inputs' tree
+            if dst != out:  # a folder of outputs, mirroring the inputs' tree
                 dst.parent.mkdir(parents=True, exist_ok=True)
             check_writable(dst, inputs=(src,))
             waveform, duration = generate_waveform(pipe, src, options)

@@ -44,11 +44,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Generate audio for each INPUT video (files or folders of videos; any length and frame rate) "
                     "and write the video with the new audio track. The video stream is copied, not re-encoded. "
                     "Videos longer than 10 s are generated in overlapping 10 s windows joined by an equal-power "
-                    "crossfade. One bad file is reported and the others go on; the exit status is 0 only if all "
-                    "succeeded.")
+                    "crossfade. Folders are searched recursively, skipping earlier outputs (NAME.egosonics.EXT) and "
+                    "hidden files; the output folder mirrors the inputs' tree. An output that would replace an input, "
+                    "or that two inputs would share, is refused before anything is generated. One bad file is "
+                    "reported and the others go on; the exit status is 0 only if all succeeded.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
     p.add_argument("-o", "--output", required=True,
-                   help="output video for a single input, else a folder (gets NAME.egosonics.EXT per input)")
+                   help="output video for a single input, else a folder: DIR/a/x.mp4 gets OUTPUT/a/x.egosonics.mp4 "
+                        "(the tree below the folder all inputs share)")
     add_model_options(p)
     add_sampling_options(p)
     p.add_argument("--batch-size", type=BATCH_SIZE, default=DEFAULTS.batch_size,

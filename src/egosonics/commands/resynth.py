@@ -32,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("video", help="input video with an audio track (any container/codec PyAV reads)")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4, .mkv, .mov; .webm gets Opus audio)")
     p.add_argument("--wav", help="also write the resynthesised audio as WAV or FLAC (by extension)")
-    p.add_argument("--iters", type=GL_ITERS, default=DEFAULTS.griffin_lim_iters,
-                   help=f"Griffin-Lim iterations (default: {DEFAULTS.griffin_lim_iters})")
+    p.add_argument("--gl-iters", "--iters", dest="iters", metavar="N", type=GL_ITERS,
+                   default=DEFAULTS.griffin_lim_iters,
+                   help=f"Griffin-Lim iterations, as generate's (default: {DEFAULTS.griffin_lim_iters})")
     p.add_argument("--momentum", type=MOMENTUM, default=0.99,
                    help=f"fast Griffin-Lim momentum, {MOMENTUM.describe()}; 0 = classic (default 0.99)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the initial random phase (default: 0)")

@@ -24,9 +24,16 @@ import numpy as np
 
 from egosonics.evaluation.embeddings import logmel_stats
 from egosonics.evaluation.evaluate import evaluate, markdown_table
-from egosonics.generate import GenerateOptions, generate_files
+from egosonics.generate import generate_files
 from egosonics.media.audio import read_audio
-from egosonics.models.loading import load_pipeline
+from egosonics.options import (
+    GenerateOptions,
+    add_model_options,
+    add_sampling_options,
+    generate_options,
+    load_model,
+    whole,
+)
 from egosonics.synth.dataset import synthesize
 from egosonics.synth.settings import settings_for
 
@@ -80,17 +87,17 @@ def classify(pipe, out: Path, options: GenerateOptions, n: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="model folder (default: the installed default model)")
-    parser.add_argument("--n", type=int, default=100, help="held-out scenes (default: 100)")
-    parser.add_argument("--n-single", type=int, default=60, help="single-event clips per set (default: 60)")
+    parser.add_argument("--n", type=whole(2, 100_000), default=100, help="held-out scenes (default: 100)")
+    parser.add_argument("--n-single", type=whole(2, 100_000), default=60,
+                        help="single-event clips per set (default: 60)")
     parser.add_argument("--out", default="outputs/default_model/eval")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    add_model_options(parser)  # the sampling options of `egosonics generate`, with its defaults
+    add_sampling_options(parser)
     args = parser.parse_args()
     out = Path(args.out)
     started = time.perf_counter()
-    pipe = load_pipeline(args.model)
-    options = GenerateOptions(steps=args.steps, guidance=args.guidance, seed=0)
+    pipe = load_model(args)
+    options = generate_options(args)
     # 1-2. Held-out scenes and their generated audio.
     gt = out / "scenes"
     if not (gt / "manifest.jsonl").exists():

@@ -13,8 +13,10 @@ A map of the code, in the order data flows through it (one 10 s window, see ``cl
 
 Beside the inference path: ``media.audio`` (audio-only decoding, RMS), ``media.windows`` (10 s windows),
 ``generate`` (videos of any length), ``synth`` (procedural scenes with known events), ``preprocess`` (long videos →
-shards), ``training`` (accelerate loops), ``evaluation`` (metrics and ``egosonics evaluate``), ``experiments``
-(the summarization study), ``app`` (web demo), ``study`` (listening test), ``cli`` (the ``egosonics`` command).
+shards), ``training`` (accelerate loops), ``evaluation`` (metrics and ``egosonics evaluate``), ``experiments`` (the
+summarization study), ``app`` (web demo), ``study`` (listening test), ``cli`` (the ``egosonics`` command) with
+``commands`` (one module per subcommand, its parser beside its handler) and ``options`` (option ranges; the sampling
+options shared by every command that generates).
 """
 
 __version__ = "0.1.0"

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+from egosonics.options import DEFAULTS, GenerateOptions
 
-from egosonics.generate import GenerateOptions, generate_files
-from egosonics.media.audio import read_audio
-from egosonics.models.loading import load_pipeline
-from egosonics.spectrogram.figure import plot_spectrograms
-from egosonics.spectrogram.params import DEFAULT_PARAMS
-from egosonics.spectrogram.transform import waveform_to_unit
+if TYPE_CHECKING:
+    from egosonics.pipeline import EgoSonicsPipeline
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +24,34 @@ log = logging.getLogger(__name__)
 DEMO_SEED = 7
 
 
-def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, steps: int = 20,
-             guidance: float = 3.0) -> dict[str, Path]:
-    """Write ``scene-*.mp4`` (with its true audio), ``*.egosonics.mp4`` (generated audio), ``spectrograms.png``."""
+def run_demo(out_dir: Path, pipe: EgoSonicsPipeline, *, scene_seed: int = DEMO_SEED,
+             options: GenerateOptions = DEFAULTS) -> dict[str, Path]:
+    """Write ``scene-*.mp4`` (with its true audio), ``*.egosonics.mp4`` (generated audio), ``spectrograms.png``.
+
+    ``options`` are the sampling settings (the WAV is always written: the metrics read it).
+    """
+    import dataclasses
+
+    import torch
+
     from egosonics.evaluation.evaluate import event_onsets, event_scores
     from egosonics.evaluation.sync.clip import load_sync_clip
     from egosonics.evaluation.sync.xcorr_offset import estimate_audio_offset, estimate_offset
+    from egosonics.generate import generate_files
+    from egosonics.media.audio import read_audio
+    from egosonics.spectrogram.figure import plot_spectrograms
+    from egosonics.spectrogram.params import DEFAULT_PARAMS
+    from egosonics.spectrogram.transform import waveform_to_unit
     from egosonics.synth.dataset import synthesize
     from egosonics.synth.settings import settings_for
 
     # 1. The scene.
     scene_dir = out_dir / "scene"
-    synthesize(scene_dir, n=1, seed=seed, settings=settings_for("easy"), show_progress=False)
+    synthesize(scene_dir, n=1, seed=scene_seed, settings=settings_for("easy"), show_progress=False)
     video = next(scene_dir.glob("*.mp4"))
     events = event_onsets(video.with_suffix(".json"))
     # 2. Generated audio.
-    pipe = load_pipeline(model)
-    report = generate_files(pipe, [video], out_dir, GenerateOptions(steps=steps, guidance=guidance, seed=0,
-                                                                     write_wav=True))
+    report = generate_files(pipe, [video], out_dir, dataclasses.replace(options, write_wav=True))
     if report.failed:
         raise RuntimeError(f"demo generation failed: {report.failed}")
     generated_video = report.written[0]

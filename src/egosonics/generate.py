@@ -24,8 +24,8 @@ from egosonics.media.mux import mux_audio, video_duration_s
 from egosonics.media.video import read_frames
 from egosonics.media.windows import Window, split_windows
 from egosonics.models.frame_encoder import frame_input_size
+from egosonics.options import DEFAULTS, GenerateOptions
 from egosonics.pipeline import EgoSonicsPipeline
-from egosonics.spectrogram.figure import plot_spectrograms
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
 
@@ -33,20 +33,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".ts", ".mpg", ".mpeg", ".wmv", ".flv",
                     ".3gp"}
-
-
-@dataclass(frozen=True)
-class GenerateOptions:
-    """Sampling settings for every file of a run."""
-
-    steps: int = 20
-    guidance: float = 3.0
-    seed: int = 0
-    batch_size: int = 4
-    overlap_s: float = 2.0
-    griffin_lim_iters: int = 32
-    write_wav: bool = False
-    write_png: bool = False
 
 
 @dataclass
@@ -61,24 +47,76 @@ class GenerateReport:
         return not self.failed
 
 
+OUTPUT_TAG = ".egosonics"  # outputs are NAME.egosonics.EXT: never taken as inputs when a folder is searched
+
+
+def is_output(path: Path) -> bool:
+    """Whether ``path`` is named as this tool names its outputs (``NAME.egosonics.EXT``)."""
+    return Path(path.stem).suffix == OUTPUT_TAG
+
+
 def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given, and the video files inside folders (sorted, not recursive)."""
+    """Files as given, and the video files inside folders (searched recursively, sorted).
+
+    A folder search skips hidden files and folders (a ``.NAME.partial-*`` file is an output being written) and the
+    outputs of an earlier run (``NAME.egosonics.EXT``), so that ``generate DIR -o DIR`` run twice reads the same
+    inputs both times. A file named on the command line is taken as it is. A file given twice is read once.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS))
+            for candidate in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
+                if (candidate.is_file() and candidate.suffix.lower() in VIDEO_EXTENSIONS and not hidden
+                        and not is_output(candidate)):
+                    found.append(candidate)
         else:
             found.append(path)
-    return found
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
-    """Each input's output video: ``out`` itself for one input and a file name, else ``out/<stem>.egosonics<ext>``."""
+    """Each input's output video, checked before anything is written.
+
+    One input and a file name: ``out`` itself. Otherwise ``out`` is a folder that mirrors the inputs' tree below the
+    folder they all share: ``DIR/a/x.mp4`` and ``DIR/b/x.mp4`` go to ``out/a/x.egosonics.mp4`` and
+    ``out/b/x.egosonics.mp4``.
+
+    Raises:
+        EgoSonicsError: an output would be one of the inputs, or two inputs would write the same output.
+    """
     if len(inputs) == 1 and out.suffix.lower() in VIDEO_EXTENSIONS and not out.is_dir():
-        return {inputs[0]: out}
-    out.mkdir(parents=True, exist_ok=True)
-    return {src: out / f"{src.stem}.egosonics{src.suffix.lower() or '.mp4'}" for src in inputs}
+        targets = {inputs[0]: out}
+    else:
+        folders = {src: Path(os.path.abspath(src)).parent for src in inputs}  # as named: symlinks not followed
+        base = Path(os.path.commonpath(list(folders.values())))
+        targets = {src: out / folders[src].relative_to(base) / f"{src.stem}{OUTPUT_TAG}{src.suffix.lower() or '.mp4'}"
+                   for src in inputs}
+    by_path = {src.resolve(): src for src in inputs}
+    by_inode = {(st.st_dev, st.st_ino): src for src in inputs if (st := _stat(src)) is not None}  # hard links too
+    taken: dict[Path, Path] = {}
+    for src, dst in targets.items():
+        key = dst.resolve()
+        st = _stat(dst)
+        clash = by_path.get(key) or (by_inode.get((st.st_dev, st.st_ino)) if st is not None else None)
+        if clash is not None:
+            raise EgoSonicsError(f"{dst}: output path is the input file {clash}; refusing to overwrite an input")
+        if key in taken:
+            raise EgoSonicsError(f"{dst}: inputs {taken[key]} and {src} would both be written here; give them "
+                                 "different names or generate them separately")
+        taken[key] = src
+    return targets
 
 
 def crossfade_join(pieces: list[np.ndarray], windows: list[Window], sample_rate: int, total: int) -> np.ndarray:
@@ -121,14 +159,16 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
 
 
 def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
-                   options: GenerateOptions = GenerateOptions()) -> GenerateReport:
+                   options: GenerateOptions = DEFAULTS) -> GenerateReport:
     """Generate audio for each input and write ``<out>`` (video copied + new audio), and optionally WAV and PNG."""
     if not math.isfinite(options.overlap_s) or not 0 <= options.overlap_s < pipe.clip_spec.duration_s:
-        raise ValueError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
+        raise EgoSonicsError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
     report = GenerateReport()
-    targets = output_paths(inputs, out)
+    targets = output_paths(inputs, out)  # refuses, before any work, an output that is an input or a shared output
     for src, dst in targets.items():
         try:
+            if dst != out:  # a folder of outputs, mirroring the inputs' tree
+                dst.parent.mkdir(parents=True, exist_ok=True)
             check_writable(dst, inputs=(src,))
             waveform, duration = generate_waveform(pipe, src, options)
             peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
@@ -141,6 +181,8 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
                 write_audio(wav, waveform, pipe.clip_spec.sample_rate, inputs=(src,))
                 report.written.append(wav)
             if options.write_png:
+                from egosonics.spectrogram.figure import plot_spectrograms  # matplotlib: only when asked for
+
                 png = dst.with_suffix(".png")
                 unit = waveform_to_unit(torch.from_numpy(waveform), pipe.spectrogram_params)
                 plot_spectrograms(png, [(f"generated for {src.name}", unit)], pipe.spectrogram_params,

@@ -83,9 +83,10 @@ def demo(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from egosonics.app.limits import Limits
     from egosonics.app.web import AppConfig, build_app
     from egosonics.models.loading import load_pipeline
+    from egosonics.options import GenerateOptions
 
     pipe = CountingPipe(load_pipeline(tiny_model))
-    config = AppConfig(limits=Limits(**LIMITS), steps=2, griffin_lim_iters=4, queue_size=8,
+    config = AppConfig(limits=Limits(**LIMITS), options=GenerateOptions(steps=2, griffin_lim_iters=4), queue_size=8,
                        output_dir=tmp_path_factory.mktemp("app-out"), model_label=str(tiny_model))
     app = build_app(pipe, config)  # type: ignore[arg-type]
     app.launch(host="127.0.0.1", port=free_port())

@@ -18,6 +18,7 @@ import soundfile as sf
 from egosonics.app.limits import Limits, UploadError, check_settings, check_upload
 from egosonics.cli import main
 from egosonics.clip_spec import DEFAULT_CLIP
+from egosonics.options import GenerateOptions
 
 from .conftest import LIMITS, free_port
 
@@ -69,7 +70,7 @@ def test_generate_for_upload_reports_its_stages(demo: Any, videos: dict[str, Pat
     from egosonics.app.web import AppConfig, generate_for_upload
 
     stages: list[tuple[float, str]] = []
-    config = AppConfig(limits=Limits(**LIMITS), griffin_lim_iters=2)
+    config = AppConfig(limits=Limits(**LIMITS), options=GenerateOptions(griffin_lim_iters=2))
     result = generate_for_upload(demo.pipe, videos["clip"], steps=2, guidance=1.0, seed=0, config=config,
                                  out_root=tmp_path, name="walk.mp4",
                                  progress=lambda fraction, desc: stages.append((fraction, desc)))

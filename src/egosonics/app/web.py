@@ -10,6 +10,7 @@ One model is loaded at start-up and shared; generation runs one request at a tim
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from egosonics.app.limits import Limits, UploadError, check_settings, check_upload
-from egosonics.generate import GenerateOptions, generate_files
+from egosonics.generate import generate_files
+from egosonics.options import GenerateOptions
 from egosonics.pipeline import EgoSonicsPipeline
 
 # gradio reads this when imported: no usage reports to a remote server (and no network use at all).
@@ -39,23 +41,21 @@ class AppConfig:
 
     Attributes:
         limits: upload and setting limits (shown on the page).
-        steps, guidance, seed: the page's initial settings.
-        griffin_lim_iters, batch_size, overlap_s: passed to ``GenerateOptions``.
+        options: the sampling settings; steps, guidance and seed are the page's initial values, the rest (Griffin-Lim
+            iterations, batch size, overlap) apply to every request.
         queue_size: users who may wait for their turn; more are told the queue is full.
         output_dir: where request folders go (default: a fresh temporary folder).
         model_label: how the page names the model.
     """
 
     limits: Limits = field(default_factory=Limits)
-    steps: int = 20
-    guidance: float = 3.0
-    seed: int = 0
-    griffin_lim_iters: int = 32
-    batch_size: int = 4
-    overlap_s: float = 2.0
+    options: GenerateOptions = field(default_factory=GenerateOptions)
     queue_size: int = 16
     output_dir: Path | None = None
     model_label: str = "the default model"
+
+    def __post_init__(self) -> None:
+        check_settings(self.options.steps, self.options.guidance, self.options.seed, self.limits)  # initial values
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,8 @@ def generate_for_upload(pipe: EgoSonicsPipeline, video: str | os.PathLike[str], 
     folder = out_root / uuid.uuid4().hex
     folder.mkdir()
     target = folder / f"{Path(shown).stem or 'video'}.egosonics.mp4"
-    options = GenerateOptions(steps=steps_, guidance=guidance_, seed=seed_, batch_size=config.batch_size,
-                              overlap_s=config.overlap_s, griffin_lim_iters=config.griffin_lim_iters,
-                              write_wav=True, write_png=True)
+    options = dataclasses.replace(config.options, steps=steps_, guidance=guidance_, seed=seed_, write_wav=True,
+                                  write_png=True)
     report_stage(0.05, desc=f"2/2 generating {duration:.1f} s of sound")
     started = time.perf_counter()
     report = generate_files(pipe, [source], target, options)
@@ -180,11 +179,11 @@ def build_app(pipe: EgoSonicsPipeline, config: AppConfig = AppConfig()) -> DemoA
             with gr.Column():
                 video_in = gr.Video(label=f"Video (up to {limits.max_upload_mb:g} MB, {limits.max_duration_s:g} s)",
                                     sources=["upload"], elem_id="video-in")
-                steps = gr.Slider(1, limits.max_steps, value=config.steps, step=1, label="DDIM steps",
+                steps = gr.Slider(1, limits.max_steps, value=config.options.steps, step=1, label="DDIM steps",
                                   elem_id="steps")
-                guidance = gr.Slider(1.0, limits.max_guidance, value=config.guidance, step=0.5,
+                guidance = gr.Slider(1.0, limits.max_guidance, value=config.options.guidance, step=0.5,
                                      label="Guidance scale (1 = off)", elem_id="guidance")
-                seed = gr.Number(value=config.seed, precision=0, minimum=0, label="Seed", elem_id="seed")
+                seed = gr.Number(value=config.options.seed, precision=0, minimum=0, label="Seed", elem_id="seed")
                 button = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():
                 video_out = gr.Video(label="With generated sound", interactive=False, elem_id="video-out")

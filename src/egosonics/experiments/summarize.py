@@ -74,7 +74,7 @@ class SummarizeConfig:
         test_fraction: share of the clips held out (whole groups).
         epochs, batch_size, lr: training (Adam; the paper's learning rate 5e-3).
         hidden, kernel_size, num_layers, dropout: ``SummarizationCNN`` size.
-        device: torch device for the CNN and the embedders.
+        device: torch device for the CNN and the embedders (auto: cuda, then mps, then cpu).
         threads: CPU threads for torch (default: torch's own choice; 1 is fastest for this small CNN on a busy
             machine).
         steps, guidance, gl_iters: sampling settings for ``model`` (DDIM steps, guidance, Griffin-Lim iterations).
@@ -100,7 +100,7 @@ class SummarizeConfig:
     kernel_size: int = 5
     num_layers: int = 2
     dropout: float = 0.1
-    device: str = "cpu"
+    device: str = "auto"
     threads: int | None = None
     steps: int = 20
     guidance: float = 3.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Audio codec per output container; anything else gets AAC.
 _AUDIO_CODECS = {".webm": "libopus", ".ogg": "libopus", ".mkv": "aac", ".mp4": "aac", ".mov": "aac", ".m4v": "aac"}
+_FORMATS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm"}  # FFmpeg's muxer per extension
 
 
 def video_span_s(path: str | os.PathLike[str]) -> tuple[float, float]:
@@ -72,6 +74,48 @@ def _packet_span(container: av.container.InputContainer, path: str | os.PathLike
     origin = container_start_s(container)
     check_coverage(path, "video", end - origin, math.inf, declared_end_s(container, stream))
     return first, end
+
+
+# Containers tried when an output's container cannot hold the video, to say which extension would (in this order).
+_SUGGESTED_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
+
+
+def _add_copied_streams(out: av.container.OutputContainer,
+                        copied: list[av.stream.Stream]) -> dict[int, av.stream.Stream]:
+    """Add a stream-copy twin of each input stream to ``out``; returns {input stream index: output stream}.
+
+    ``opaque=True`` builds each twin from the input's own codec context, so a codec FFmpeg decodes but has no encoder
+    for here (AV1 read by libdav1d) is copied like any other; the container alone decides whether it can hold it.
+    """
+    return {s.index: out.add_stream_from_template(s, opaque=True) for s in copied}
+
+
+def _holds(extension: str, copied: list[av.stream.Stream]) -> bool:
+    """Whether a container of this extension accepts these streams (with its own default audio codec): the header of
+    an in-memory file is written, nothing touches the disk."""
+    codec = _AUDIO_CODECS.get(extension, "aac")
+    try:
+        with av.open(io.BytesIO(), mode="w", format=_FORMATS[extension]) as out:
+            _add_copied_streams(out, copied[:1])
+            out.add_stream(codec, rate=encoder_rate(codec, 48_000), layout="mono")
+            _add_copied_streams(out, copied[1:])
+            out.start_encoding()
+    except (av.error.FFmpegError, ValueError):
+        return False
+    return True
+
+
+def _cannot_hold(out_path: Path, copied: list[av.stream.Stream], codec: str, exc: Exception,
+                 suggest: bool) -> MediaError:
+    """The one-line error for a container that refuses the streams, naming the extensions that would take them."""
+    kinds = ", ".join(f"{s.codec_context.codec.canonical_name} {s.type}" for s in copied if s.codec_context is not None)
+    problem = (f"a {out_path.suffix or 'file without extension'} file cannot hold {kinds} with {codec} audio "
+               f"({getattr(exc, 'strerror', None) or exc})")
+    if suggest:
+        working = [ext for ext in _SUGGESTED_EXTENSIONS if ext != out_path.suffix.lower() and _holds(ext, copied)]
+        listed = " or ".join([", ".join(working[:-1]), working[-1]] if len(working) > 1 else working)
+        problem += f"; write {listed} instead" if working else "; no usual container can copy it"
+    return MediaError(out_path, problem)
 
 
 def mux_audio(
@@ -128,16 +172,12 @@ def mux_audio(
             in_video = video_stream(src, video_path, decode=False)
             copied = [in_video, *(src.streams.audio if keep_original_audio else ())]
             try:
-                out_video = out.add_stream_from_template(in_video)
+                targets = _add_copied_streams(out, copied[:1])  # the video first, then the new audio, then kept ones
                 out_audio = out.add_stream(codec, rate=encoder_rate(codec, sample_rate), layout="mono")
-                targets = {in_video.index: out_video}
-                targets |= {s.index: out.add_stream_from_template(s) for s in copied[1:]}
+                targets |= _add_copied_streams(out, copied[1:])
                 out.start_encoding()  # writes the header: the container refuses a codec it cannot hold here
             except (av.error.FFmpegError, ValueError) as exc:
-                kinds = ", ".join(f"{s.type} {s.codec_context.name}" for s in copied if s.codec_context is not None)
-                raise MediaError(out_path, f"a {out_path.suffix or 'file without extension'} file cannot hold "
-                                           f"{kinds} with {codec} audio ({getattr(exc, 'strerror', None) or exc})"
-                                 ) from None
+                raise _cannot_hold(out_path, copied, codec, exc, audio_codec is None) from None
             demuxed = src.demux(copied)
             while True:
                 try:

@@ -14,19 +14,26 @@ A map, in the order a clip is made:
     bounce      the older, tiny bouncing-ball clip used by ``egosonics demo``
 """
 
-from egosonics.synth.scene import SynthScene, render_pair, render_scene
-from egosonics.synth.settings import DIFFICULTY, EVENT_CLASSES, SynthSettings, settings_for
-from egosonics.synth.timeline import SoundEvent, Timeline, load_timeline
+# Imported when first used, so that `egosonics --help` (which reads the settings' ranges) does not load the renderer.
+_LAZY = {
+    "SynthScene": "egosonics.synth.scene",
+    "render_pair": "egosonics.synth.scene",
+    "render_scene": "egosonics.synth.scene",
+    "DIFFICULTY": "egosonics.synth.settings",
+    "EVENT_CLASSES": "egosonics.synth.settings",
+    "SynthSettings": "egosonics.synth.settings",
+    "settings_for": "egosonics.synth.settings",
+    "SoundEvent": "egosonics.synth.timeline",
+    "Timeline": "egosonics.synth.timeline",
+    "load_timeline": "egosonics.synth.timeline",
+}
 
-__all__ = [
-    "DIFFICULTY",
-    "EVENT_CLASSES",
-    "SoundEvent",
-    "SynthScene",
-    "SynthSettings",
-    "Timeline",
-    "load_timeline",
-    "render_pair",
-    "render_scene",
-    "settings_for",
-]
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'egosonics.synth' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
+from egosonics.options import real, whole
 
 EVENT_CLASSES: tuple[str, ...] = ("impact", "saw", "chop", "machine", "pour", "footsteps")
 """Sound-event classes, each with its own visual signature and synthesized sound (see ``synth.sounds``)."""
@@ -26,6 +27,14 @@ MODES: tuple[str, ...] = ("scene", "single", "pair")
 pair: one action motion rendered twice, striking wood and then metal, with identical frames."""
 
 PAIR_MATERIALS: tuple[str, str] = ("wood", "metal")
+
+# Ranges of the knobs, checked here and by ``egosonics synth``'s options.
+DURATION = real(1, 3600, unit="s")
+FRAME_SIDE = whole(48, 4096, unit="pixels")  # and even (H.264 in 4:2:0)
+EVENTS = whole(1, 1000)
+MOTION = real(0, 10)  # head_motion and camera_shake
+SILENT_OR_OFFSCREEN = whole(0, 100)  # distractors and offscreen
+NOISE_DBFS = real(-120, 0, unit="dBFS")
 
 
 @dataclass(frozen=True)
@@ -67,19 +76,19 @@ class SynthSettings:
         unknown = [c for c in self.classes if c not in EVENT_CLASSES]
         if unknown or not self.classes:
             raise ValueError(f"unknown event class(es) {unknown or self.classes!r}; choose from {list(EVENT_CLASSES)}")
-        if self.height < 48 or self.width < 48 or self.height % 2 or self.width % 2:
-            raise ValueError(f"frame size must be even and at least 48 x 48, got {self.height} x {self.width}")
-        if self.clip.duration_s < 1.0:
-            raise ValueError(f"clip duration must be at least 1 s, got {self.clip.duration_s}")
-        if not 1 <= self.min_events <= self.max_events:
+        if not all(FRAME_SIDE.contains(side) and side % 2 == 0 for side in (self.height, self.width)):
+            raise ValueError(f"frame size must be even, at least 48 x 48 and at most 4096 x 4096, got {self.height} x "
+                             f"{self.width}")
+        DURATION.check("clip duration", self.clip.duration_s)
+        EVENTS.check("min_events", self.min_events)
+        EVENTS.check("max_events", self.max_events)
+        if self.min_events > self.max_events:
             raise ValueError(f"need 1 <= min_events <= max_events, got {self.min_events} and {self.max_events}")
         for name in ("head_motion", "camera_shake"):
-            if not 0.0 <= getattr(self, name) <= 10.0:
-                raise ValueError(f"{name} must be in [0, 10], got {getattr(self, name)}")
-        if self.distractors < 0 or self.offscreen < 0:
-            raise ValueError(f"distractors and offscreen must be >= 0, got {self.distractors} and {self.offscreen}")
-        if not -120.0 <= self.noise_dbfs <= 0.0:
-            raise ValueError(f"noise_dbfs must be in [-120, 0] dBFS, got {self.noise_dbfs}")
+            MOTION.check(name, getattr(self, name))
+        for name in ("distractors", "offscreen"):
+            SILENT_OR_OFFSCREEN.check(name, getattr(self, name))
+        NOISE_DBFS.check("noise_dbfs", self.noise_dbfs)
 
     @property
     def scale(self) -> float:

@@ -1,14 +1,17 @@
-"""``egosonics experiment …``: the command line of the experiments (parsed here, run by library functions).
-
-Kept apart from ``egosonics.cli`` so that adding an experiment touches one line there; importing this module is
-light (argparse only); the experiment's own imports happen when it runs.
-"""
+"""``egosonics experiment …``: the paper's further experiments, one subcommand each (summarize: Sec. F)."""
 
 from __future__ import annotations
 
 import argparse
 
 from egosonics.errors import EgoSonicsError
+from egosonics.options import BATCH_SIZE, DEVICE_HELP, SEED, THREADS, add_sampling_options, device, real, whole
+
+SEEDS = whole(1, 1000)
+TEST_FRACTION = real(0, 1, low_open=True, high_open=True)
+EPOCHS = whole(1, 1_000_000)
+LEARNING_RATE = real(0, 10, low_open=True)
+HIDDEN = whole(1, 4096)
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
@@ -30,7 +33,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_experiment_command(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``experiment`` (with its subcommands) to the ``egosonics`` parser's subcommands."""
     p = sub.add_parser("experiment", help="the paper's further experiments (summarize: Sec. F)",
                        description="Experiments beyond generation itself. See docs/EXPERIMENTS.md.")
@@ -64,17 +67,17 @@ def add_experiment_command(sub: argparse._SubParsersAction) -> None:
                         "the sources where found (default: auto)")
     q.add_argument("--audio-root", metavar="FOLDER",
                    help="the source folder given to prepare, if it moved (default: from prepare's config.json)")
-    q.add_argument("--seeds", type=int, default=5, help="seeds, each with its own split and initialisation "
-                                                         "(default: 5)")
-    q.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
-    q.add_argument("--test-fraction", type=float, default=0.25, help="share of clips held out (default: 0.25)")
-    q.add_argument("--epochs", type=int, default=60, help="training epochs per run (default: 60)")
-    q.add_argument("--batch-size", type=int, default=32, help="clips per step (default: 32)")
-    q.add_argument("--lr", type=float, default=5e-3, help="Adam learning rate (default: 5e-3, the paper's)")
-    q.add_argument("--hidden", type=int, default=64, help="CNN channels (default: 64)")
-    q.add_argument("--device", default="cpu", help="cpu (default), cuda, auto, ...")
-    q.add_argument("--threads", type=int, default=None, help="CPU threads for torch (1 is fastest on a busy machine)")
-    q.add_argument("--steps", type=int, default=20, help="DDIM steps with --model (default: 20)")
-    q.add_argument("--guidance", type=float, default=3.0, help="guidance scale with --model (default: 3.0)")
-    q.add_argument("--gl-iters", type=int, default=32, help="Griffin-Lim iterations with --model (default: 32)")
+    q.add_argument("--seeds", type=SEEDS, default=5, help="seeds, each with its own split and initialisation "
+                                                           "(default: 5)")
+    q.add_argument("--seed", type=SEED, default=0, help="first seed (default: 0)")
+    q.add_argument("--test-fraction", type=TEST_FRACTION, default=0.25,
+                   help=f"share of clips held out, {TEST_FRACTION.describe()} (default: 0.25)")
+    q.add_argument("--epochs", type=EPOCHS, default=60, help="training epochs per run (default: 60)")
+    q.add_argument("--batch-size", type=BATCH_SIZE, default=32, help="clips per step (default: 32)")
+    q.add_argument("--lr", type=LEARNING_RATE, default=5e-3, help="Adam learning rate (default: 5e-3, the paper's)")
+    q.add_argument("--hidden", type=HIDDEN, default=64, help="CNN channels (default: 64)")
+    q.add_argument("--device", type=device, default="auto", help=f"{DEVICE_HELP} (default: auto)")
+    q.add_argument("--threads", type=THREADS, default=None,
+                   help="CPU threads for torch (1 is fastest on a busy machine)")
+    add_sampling_options(q, seed=False)  # with --model
     q.set_defaults(func=_cmd_summarize)

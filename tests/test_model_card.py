@@ -164,3 +164,14 @@ def test_the_card_block_is_replaced_and_the_rest_kept(models, tmp_path: Path, ca
     bare.write_text("# no markers\n")
     assert card.main(["--render", str(path), "--card", str(bare)]) == 1
     assert "no generated block" in capsys.readouterr().err and bare.read_text() == "# no markers\n"
+
+
+def test_the_shipped_card_has_a_block_for_the_generated_tables(tmp_path: Path) -> None:
+    shipped = REPO / "src" / "egosonics" / "assets" / "default_model" / "MODEL_CARD.md"
+    copy = tmp_path / "MODEL_CARD.md"
+    shutil.copy(shipped, copy)
+    card.update_card(copy, "GENERATED\n")
+    before, after = shipped.read_text(), copy.read_text()
+    assert f"{card.CARD_BEGIN}\n\nGENERATED\n\n{card.CARD_END}" in after
+    assert after.split(card.CARD_BEGIN)[0] == before.split(card.CARD_BEGIN)[0]
+    assert after.split(card.CARD_END)[1] == before.split(card.CARD_END)[1]

@@ -1,70 +1,170 @@
-"""Measure the default model the way its issue asks, and write the model card's metrics table.
+"""Measure a model for its model card, and write the card's tables from the measurements.
 
     .venv/bin/python scripts/model_card.py [--model FOLDER] [--n 100] [--out outputs/default_model/eval]
+                                           [--card src/egosonics/assets/default_model/MODEL_CARD.md]
+    .venv/bin/python scripts/model_card.py --render RUN/model_card_metrics.json --card MODEL_CARD.md
 
-1. Synthesize held-out scenes (seed 2, never used in training) and single-event clips (seeds 3 and 4).
-2. Generate their audio with the model (``egosonics generate``'s library function, the model loaded once).
-3. ``egosonics evaluate`` against ground truth and the true event times, with every reference row, and a row where
+1. Key: the sha256 of the model (its weight and config files) and of the settings name the run folder
+   OUT/runs/<model sha256[:12]>-<settings sha256[:8]>/, whose stamp.json records both in full. A folder whose stamp
+   does not match (another model, other settings, or no stamp at all) is refused, or removed and redone with --redo:
+   one model's generated audio is never scored as another's. The model is hashed again at the end; if it changed
+   during the run, nothing is written.
+2. Synthesize held-out scenes (seed 2, never used in training) and single-event clips (seeds 3 and 4) in
+   OUT/scenes/<name>/, stamped with their own settings (they do not depend on the model).
+3. Generate their audio with the model (``egosonics generate``'s library function, the model loaded once).
+4. ``egosonics evaluate`` against ground truth and the true event times, with every reference row, and a row where
    each clip gets the audio generated for another clip (E_V from a different clip).
-4. Sound fits the event: a nearest-centroid classifier on log-mel statistics, fitted on ground-truth single-event
-   clips (seed 4), classifies the generated audio of other single-event clips (seed 3).
-5. The same table on the real clips of ../shared/data/real_clips (when present).
-Writes OUT/model_card_metrics.md and OUT/model_card_metrics.json.
+5. Sound fits the event: a nearest-centroid classifier on log-mel statistics, fitted on ground-truth single-event
+   clips (seed 4), classifies the generated audio of other single-event clips (seed 3); per clip and per class.
+6. The same table on the real clips of ../shared/data/real_clips (when present; --real-clips DIR or none).
+7. RUN/model_card_metrics.json holds every number the card shows, with the model's sha256 and the settings;
+   RUN/model_card_metrics.md is rendered from that file, and --card replaces the generated block of a model card
+   (between the two marker lines of ``CARD_BEGIN``/``CARD_END``) with the same rendering. No number is typed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import shutil
+import sys
 import time
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from egosonics.evaluation.embeddings import logmel_stats
-from egosonics.evaluation.evaluate import evaluate, markdown_table
-from egosonics.generate import generate_files
-from egosonics.media.audio import read_audio
-from egosonics.options import (
-    GenerateOptions,
-    add_model_options,
-    add_sampling_options,
-    generate_options,
-    load_model,
-    whole,
-)
-from egosonics.synth.dataset import synthesize
-from egosonics.synth.settings import settings_for
+from egosonics.errors import EgoSonicsError
+from egosonics.options import add_model_options, add_sampling_options, whole
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_CLIPS = REPO.parent / "shared" / "data" / "real_clips"
+METRICS_JSON = "model_card_metrics.json"
+STAMP = "stamp.json"
+CARD_BEGIN = "<!-- model_card.py: generated from model_card_metrics.json; edit the script, not these lines -->"
+CARD_END = "<!-- end of model_card.py's tables -->"
+SCENE_SEED, FIT_SEED, TEST_SEED = 2, 4, 3
+DIFFICULTY = "easy"
 
 
-def generate_folder(pipe, src: Path, dst: Path, options: GenerateOptions) -> None:
-    videos = sorted(src.glob("*.mp4"))
-    dst.mkdir(parents=True, exist_ok=True)
-    todo = [v for v in videos if not (dst / f"{v.stem}.egosonics.mp4").exists()]
+class CardError(EgoSonicsError):
+    """A problem the user can fix (stale outputs, a missing file): one line, exit status 1."""
+
+
+# ----------------------------------------------------------------------------------------------- 1. keys and stamps
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_digest(folder: Path) -> dict[str, Any]:
+    """{"model_sha256", "model_files"}: the sha256 of every weight (*.safetensors) and config (*.json) file of a model
+    folder by relative path, and one sha256 over that list (the model card itself and other notes do not count)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".json"))
+    if not any(p.suffix == ".safetensors" for p in files):
+        raise CardError(f"{folder}: no *.safetensors weights in the model folder")
+    per_file = {p.relative_to(folder).as_posix(): sha256_file(p) for p in files}
+    combined = hashlib.sha256(json.dumps(per_file, sort_keys=True).encode()).hexdigest()
+    return {"model_sha256": combined, "model_files": per_file}
+
+
+def settings_key(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def run_folder(out: Path, stamp: dict[str, Any]) -> Path:
+    """Where the outputs of one model with one set of settings live."""
+    return out / "runs" / f"{stamp['model_sha256'][:12]}-{settings_key(stamp['settings'])[:8]}"
+
+
+def _mismatch(folder: Path, found: dict[str, Any] | None, wanted: dict[str, Any]) -> str:
+    if found is None:
+        return f"{folder}: holds outputs without a readable {STAMP} (of an unknown model or settings)"
+    if found.get("model_sha256") != wanted.get("model_sha256"):
+        return (f"{folder}: holds the outputs of another model (sha256 {str(found.get('model_sha256'))[:12]}..., "
+                f"this one {str(wanted.get('model_sha256'))[:12]}...)")
+    keys = sorted(k for k in set(found.get("settings", {})) | set(wanted.get("settings", {}))
+                  if found.get("settings", {}).get(k) != wanted.get("settings", {}).get(k))
+    return f"{folder}: holds outputs made with other settings ({', '.join(keys) or 'stamp differs'})"
+
+
+def claim(folder: Path, stamp: dict[str, Any], *, redo: bool) -> Path:
+    """Use ``folder`` for outputs keyed by ``stamp``: create it (stamp first), reuse it when its stamp matches, and
+    refuse it when it holds anything else, or with ``redo`` remove it and start again."""
+    if folder.exists():
+        try:
+            found = json.loads((folder / STAMP).read_text())
+        except (OSError, ValueError):
+            found = None
+        if found == stamp:
+            return folder
+        if not redo:
+            raise CardError(f"{_mismatch(folder, found, stamp)}; pass --redo to remove and redo it")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    write_text(folder / STAMP, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+    return folder
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically (a temporary sibling, then a rename)."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------------------------- 2-3. clips, audio
+def scenes(out: Path, *, kind: str, n: int, seed: int, redo: bool) -> Path:
+    """Synthesized clips (ground truth) in a folder keyed by what determines them."""
+    from egosonics.synth.dataset import synthesize
+    from egosonics.synth.settings import settings_for
+
+    settings = settings_for(DIFFICULTY, mode="single") if kind == "single" else settings_for(DIFFICULTY)
+    stamp = {"kind": kind, "n": n, "seed": seed, "settings": settings.to_dict()}
+    folder = claim(out / "scenes" / f"{kind}-seed{seed}-{DIFFICULTY}-n{n}", stamp, redo=redo)
+    if not (folder / "manifest.jsonl").exists():
+        synthesize(folder, n=n, seed=seed, settings=settings)
+    return folder
+
+
+def generate_folder(pipe, src: Path, dst: Path, options) -> dict[Path, Path]:
+    """Generate audio for every video of ``src`` that has no output in ``dst`` yet; returns input → output."""
+    from egosonics.generate import generate_files, output_paths
+
+    targets = output_paths(sorted(src.glob("*.mp4")), dst)
+    todo = [v for v, target in targets.items() if not target.exists()]
     if todo:
         report = generate_files(pipe, todo, dst, options)
         if report.failed:
-            raise SystemExit(f"generation failed: {report.failed}")
+            raise CardError(f"{dst}: generation failed: {report.failed}")
+    return targets
 
 
-def classify(pipe, out: Path, options: GenerateOptions, n: int) -> dict:
-    fit_dir, test_dir = out / "single_fit", out / "single_test"
-    if not (fit_dir / "manifest.jsonl").exists():
-        synthesize(fit_dir, n=n, seed=4, settings=settings_for("easy", mode="single"))
-    if not (test_dir / "manifest.jsonl").exists():
-        synthesize(test_dir, n=n, seed=3, settings=settings_for("easy", mode="single"))
-    generate_folder(pipe, test_dir, out / "single_pred", options)
+# ----------------------------------------------------------------------------------------------- 5. classes
+def classify(pipe, fit_dir: Path, test_dir: Path, pred_dir: Path, options) -> dict[str, Any]:
+    """Nearest-centroid classes of generated and ground-truth single-event audio, per clip and per class."""
+    import numpy as np
+
+    from egosonics.evaluation.embeddings import logmel_stats
+    from egosonics.media.audio import read_audio
 
     def label(json_path: Path) -> str:
         events = json.loads(json_path.read_text())["events"]
         return events[0]["class"] if events else "none"
 
-    fit = [(label(p), logmel_stats(read_audio(p.with_suffix(".wav")))) for p in sorted(fit_dir.glob("*-*.json"))
-           if p.name.startswith(("single", "scene"))]
+    def clips(folder: Path) -> list[Path]:
+        return [p for p in sorted(folder.glob("*-*.json")) if p.name.startswith(("single", "scene"))]
+
+    generated = generate_folder(pipe, test_dir, pred_dir, options)
+    fit = [(label(p), logmel_stats(read_audio(p.with_suffix(".wav")))) for p in clips(fit_dir)]
     classes = sorted({c for c, _ in fit})
     centroids = {c: np.mean([e for k, e in fit if k == c], axis=0) for c in classes}
     scale = np.std([e for _, e in fit], axis=0) + 1e-6
@@ -72,20 +172,183 @@ def classify(pipe, out: Path, options: GenerateOptions, n: int) -> dict:
     def predict(embedding: np.ndarray) -> str:
         return min(classes, key=lambda c: float(np.sum(((embedding - centroids[c]) / scale) ** 2)))
 
-    truth, generated, gt_pred = [], [], []
-    for p in sorted(test_dir.glob("*-*.json")):
-        if not p.name.startswith(("single", "scene")):
-            continue
-        wav = out / "single_pred" / f"{p.stem}.egosonics.mp4"
-        truth.append(label(p))
-        generated.append(predict(logmel_stats(read_audio(wav))))
-        gt_pred.append(predict(logmel_stats(read_audio(p.with_suffix(".wav")))))
-    acc = float(np.mean([a == b for a, b in zip(truth, generated, strict=True)]))
-    gt_acc = float(np.mean([a == b for a, b in zip(truth, gt_pred, strict=True)]))
-    return {"n": len(truth), "generated_accuracy": acc, "ground_truth_accuracy": gt_acc, "classes": classes}
+    rows = [{"clip": p.stem, "class": label(p),
+             "generated": predict(logmel_stats(read_audio(generated[p.with_suffix(".mp4")]))),
+             "ground_truth": predict(logmel_stats(read_audio(p.with_suffix(".wav"))))} for p in clips(test_dir)]
+    return {"n": len(rows), "classes": classes, "clips": rows, **class_summary(rows)}
 
 
-def main() -> None:
+def class_summary(rows: list[dict[str, str]]) -> dict[str, Any]:
+    """Accuracies and the per-class breakdown (how many right, what the rest were heard as) of per-clip rows."""
+    per_class = {}
+    for cls in sorted({r["class"] for r in rows}):
+        mine = [r for r in rows if r["class"] == cls]
+        heard = Counter(r["generated"] for r in mine if r["generated"] != cls)
+        per_class[cls] = {"n": len(mine), "generated_correct": sum(r["generated"] == cls for r in mine),
+                          "ground_truth_correct": sum(r["ground_truth"] == cls for r in mine),
+                          "heard_as": dict(sorted(heard.items(), key=lambda kv: (-kv[1], kv[0])))}
+    n = max(len(rows), 1)
+    return {"generated_accuracy": sum(r["generated"] == r["class"] for r in rows) / n,
+            "ground_truth_accuracy": sum(r["ground_truth"] == r["class"] for r in rows) / n,
+            "per_class": per_class}
+
+
+# ----------------------------------------------------------------------------------------------- 7. the card
+# The bars of the benchmark issue: (label, test) where test(metrics) gives (measured text, met?) or None.
+def _row(table: list[dict[str, Any]], system: str) -> dict[str, Any]:
+    return next((r for r in table if r.get("system") == system), {})
+
+
+def _bars(m: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    ours, truth = _row(m["table"], "ours"), _row(m["table"], "ground-truth")
+    other = _row(m["table"], "other-clip E_V")
+    cls = m.get("classification") or {}
+
+    def value(row: dict[str, Any], column: str) -> float | None:
+        v = row.get(column)
+        return float(v) if isinstance(v, (int, float)) else None
+
+    bars: list[tuple[str, str, bool | None]] = []
+
+    def add(label: str, measured: float | None, text: str, met: bool) -> None:
+        bars.append((label, text if measured is not None else "not measured", met if measured is not None else None))
+
+    hit, f1 = value(ours, "hit acc (events)"), value(ours, "onset F1 (events)")
+    add("onset hit accuracy (±100 ms) ≥ 0.8", hit, f"{hit:.3f}" if hit is not None else "", (hit or 0) >= 0.8)
+    add("onset F1 (±50 ms) ≥ 0.6", f1, f"{f1:.3f}" if f1 is not None else "", (f1 or 0) >= 0.6)
+    off = value(ours, "|offset| vs GT audio (frames)")
+    add("mean \\|offset\\| ≤ 1 frame", off, f"{off:.2f} frames against the true audio" if off is not None else "",
+        off is not None and off <= 1.0)
+    av, av_gt = value(ours, "AV-Align"), value(truth, "AV-Align")
+    rel = (av - av_gt) / av_gt if av is not None and av_gt else None
+    add("AV-Align within 10 % of ground truth's", rel,
+        f"{av:.3f} vs {av_gt:.3f} ({rel:+.1%})" if rel is not None else "", rel is not None and abs(rel) <= 0.10)
+    acc = cls.get("generated_accuracy")
+    right = sum(c["generated_correct"] for c in cls.get("per_class", {}).values())
+    add("class of single-event audio ≥ 70 %", acc,
+        f"{acc:.2f} ({right} of {cls.get('n')}; ground truth itself {cls.get('ground_truth_accuracy', 0):.2f})"
+        if acc is not None else "", (acc or 0) >= 0.7)
+    f1_other = value(other, "onset F1 (events)")
+    halves = f1 is not None and f1_other is not None
+    add("E_V of another clip halves onset F1", f1_other if halves else None,
+        f"{f1:.3f} → {f1_other:.3f}" if halves else "", halves and f1_other <= f1 / 2)
+    return bars
+
+
+def shown(path: str) -> str:
+    """A path as the card shows it: relative to the repository when it is beside or inside it."""
+    return os.path.relpath(path, REPO) if REPO.parent in Path(path).resolve().parents else path
+
+
+def render(m: dict[str, Any]) -> str:
+    """The card's tables, from the metrics JSON alone."""
+    from egosonics.evaluation.evaluate import markdown_table
+
+    s = m["settings"]
+    lines = [f"Model sha256 `{m['model_sha256']}` (its weight and config files; `{shown(m['model'])}`), measured by "
+             f"`scripts/model_card.py` with {s['steps']} DDIM steps, guidance {s['guidance']:g}, seed {s['seed']} "
+             f"in {m['total_s'] / 60:.1f} min.", "",
+             f"Held-out synthesized scenes (seed {s['scene_seed']}, n = {s['n']}):", "", markdown_table(m["table"]), "",
+             "Against the bars of the benchmark issue:", "", "| bar | measured | |", "|---|---|---|"]
+    for label, text, met in _bars(m):
+        lines.append(f"| {label} | {text} | {'—' if met is None else 'met' if met else 'NOT met'} |")
+    cls = m.get("classification")
+    if cls:
+        lines += ["", f"Nearest-centroid class of single-event audio (fitted on ground truth, seed {s['fit_seed']}; "
+                      f"tested on seed {s['test_seed']}, n = {cls['n']}): generated {cls['generated_accuracy']:.2f}, "
+                      f"ground truth itself {cls['ground_truth_accuracy']:.2f}.", "",
+                  "| class | clips | generated: right | generated heard as | ground truth: right |",
+                  "|---|---|---|---|---|"]
+        for name, c in cls["per_class"].items():
+            heard = ", ".join(f"{k} {v}" for k, v in c["heard_as"].items()) or "—"
+            lines.append(f"| {name} | {c['n']} | {c['generated_correct']}/{c['n']} | {heard} | "
+                         f"{c['ground_truth_correct']}/{c['n']} |")
+    if m.get("real_table"):
+        lines += ["", f"Real clips (`{shown(s['real_clips'])}`, never seen in training):", "",
+                  markdown_table(m["real_table"])]
+    return "\n".join(lines) + "\n"
+
+
+def update_card(card: Path, tables: str) -> None:
+    """Replace the block between the marker lines of ``card`` with ``tables``."""
+    try:
+        text = card.read_text()
+    except OSError as exc:
+        raise CardError(f"{card}: cannot read the model card ({exc.strerror or exc})") from None
+    begin, end = text.find(CARD_BEGIN), text.find(CARD_END)
+    if begin < 0 or end < begin:
+        raise CardError(f"{card}: no generated block; put the lines {CARD_BEGIN!r} and {CARD_END!r} where the "
+                        f"tables go")
+    write_text(card, text[:begin + len(CARD_BEGIN)] + "\n\n" + tables + "\n" + text[end:])
+
+
+# ----------------------------------------------------------------------------------------------- driver
+def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """(everything besides the model that determines the numbers, the generation options)."""
+    from egosonics.options import generate_options
+
+    options = generate_options(args)
+    real = None if args.real_clips == "none" else Path(args.real_clips)
+    settings = {"n": args.n, "n_single": args.n_single, "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED,
+                "test_seed": TEST_SEED, "difficulty": DIFFICULTY,
+                "real_clips": str(real) if real is not None and real.is_dir() else None,
+                **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}
+    return settings, options
+
+
+def measure(args: argparse.Namespace) -> Path:
+    """Stages 1-7; returns the metrics JSON."""
+    from egosonics.evaluation.evaluate import evaluate
+    from egosonics.models.loading import DEFAULT_MODEL_DIR, load_pipeline, resolve_device, resolve_dtype
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    model = Path(args.model) if args.model else DEFAULT_MODEL_DIR
+    if not model.is_dir():
+        raise CardError(f"{model}: model folder not found")
+    # 1. The key.
+    settings, options = run_settings(args)
+    real = Path(settings["real_clips"]) if settings["real_clips"] else None
+    digest = model_digest(model)
+    run = claim(run_folder(out, {**digest, "settings": settings}), {**digest, "settings": settings}, redo=args.redo)
+    where = resolve_device(args.device)
+    pipe = load_pipeline(model, device=where, dtype=resolve_dtype(args.dtype, where))
+    # 2-3. Held-out scenes and their generated audio.
+    gt = scenes(out, kind="scene", n=args.n, seed=SCENE_SEED, redo=args.redo)
+    generated = generate_folder(pipe, gt, run / "pred", options)
+    generation_s = time.perf_counter() - started
+    # 4. E_V from a different clip: clip i is scored with the audio generated for clip i+1.
+    swapped = run / "pred_other_ev"
+    swapped.mkdir(exist_ok=True)
+    preds = sorted(generated.values())
+    for i, p in enumerate(preds):
+        if not (swapped / p.name).exists():
+            shutil.copy(preds[(i + 1) % len(preds)], swapped / p.name)
+    report = evaluate(run / "pred", gt, run / "report", baselines={"other-clip E_V": str(swapped)}, events=gt,
+                      references=("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip",
+                                  "shifted-0.5s"), short_side=None)
+    # 5. Classes.
+    fit = scenes(out, kind="single", n=args.n_single, seed=FIT_SEED, redo=args.redo)
+    test = scenes(out, kind="single", n=args.n_single, seed=TEST_SEED, redo=args.redo)
+    classes = classify(pipe, fit, test, run / "single_pred", options)
+    metrics: dict[str, Any] = {**digest, "model": str(model), "settings": settings, "table": report["table"],
+                               "classification": classes, "generation_s": round(generation_s, 1)}
+    # 6. Real clips.
+    if real is not None:
+        generate_folder(pipe, real, run / "real_pred", options)
+        metrics["real_table"] = evaluate(run / "real_pred", real, run / "real_report",
+                                         references=("ground-truth", "vocoder-ceiling", "other-clip",
+                                                     "shifted-0.5s"))["table"]
+    metrics["total_s"] = round(time.perf_counter() - started, 1)
+    # 7. The model must still be the one measured.
+    if model_digest(model)["model_sha256"] != digest["model_sha256"]:
+        raise CardError(f"{model}: the model changed during the run; nothing written (run again)")
+    path = run / METRICS_JSON
+    write_text(path, json.dumps(metrics, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=whole(2, 100_000), default=100, help="held-out scenes (default: 100)")
     parser.add_argument("--n-single", type=whole(2, 100_000), default=60,
@@ -93,48 +356,36 @@ def main() -> None:
     parser.add_argument("--out", default="outputs/default_model/eval")
     add_model_options(parser)  # the sampling options of `egosonics generate`, with its defaults
     add_sampling_options(parser)
-    args = parser.parse_args()
-    out = Path(args.out)
-    started = time.perf_counter()
-    pipe = load_model(args)
-    options = generate_options(args)
-    # 1-2. Held-out scenes and their generated audio.
-    gt = out / "scenes"
-    if not (gt / "manifest.jsonl").exists():
-        synthesize(gt, n=args.n, seed=2, settings=settings_for("easy"))
-    generate_folder(pipe, gt, out / "pred", options)
-    generation_s = time.perf_counter() - started
-    # 3. E_V from a different clip: clip i is scored with the audio generated for clip i+1.
-    swapped = out / "pred_other_ev"
-    swapped.mkdir(exist_ok=True)
-    preds = sorted((out / "pred").glob("*.egosonics.mp4"))
-    for i, p in enumerate(preds):
-        target = swapped / p.name
-        if not target.exists():
-            shutil.copy(preds[(i + 1) % len(preds)], target)
-    report = evaluate(out / "pred", gt, out / "report", baselines={"other-clip E_V": str(swapped)}, events=gt,
-                      references=("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip",
-                                  "shifted-0.5s"), short_side=None)
-    # 4. Classification.
-    classes = classify(pipe, out, options, args.n_single)
-    result = {"table": report["table"], "classification": classes, "n_scenes": args.n,
-              "generation_s": round(generation_s, 1), "total_s": round(time.perf_counter() - started, 1)}
-    # 5. Real clips.
-    if REAL_CLIPS.is_dir():
-        generate_folder(pipe, REAL_CLIPS, out / "real_pred", options)
-        real = evaluate(out / "real_pred", REAL_CLIPS, out / "real_report",
-                        references=("ground-truth", "vocoder-ceiling", "other-clip", "shifted-0.5s"))
-        result["real_table"] = real["table"]
-    (out / "model_card_metrics.json").write_text(json.dumps(result, indent=1))
-    lines = [f"Held-out synthesized scenes (seed 2, n = {args.n}):", "", markdown_table(report["table"]), "",
-             f"Nearest-centroid class of generated single-event audio: {classes['generated_accuracy']:.2f} "
-             f"(ground truth itself: {classes['ground_truth_accuracy']:.2f}; n = {classes['n']})"]
-    if "real_table" in result:
-        lines += ["", "Real clips (../shared/data/real_clips, never seen in training):", "",
-                  markdown_table(result["real_table"])]
-    (out / "model_card_metrics.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    parser.add_argument("--real-clips", default=str(REAL_CLIPS), help="real clips to score too, or 'none'")
+    parser.add_argument("--redo", action="store_true", help="remove outputs of another model or other settings "
+                                                             "and redo them (default: refuse)")
+    parser.add_argument("--render", metavar="JSON", default=None,
+                        help="only render the tables of an existing model_card_metrics.json")
+    parser.add_argument("--card", metavar="FILE", default=None,
+                        help="also replace the generated block of this model card with the tables")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        path = Path(args.render) if args.render else measure(args)
+        try:
+            metrics = json.loads(path.read_text())
+            tables = render(metrics)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CardError(f"{path}: not a readable {METRICS_JSON} ({exc})") from None
+        if not args.render:
+            write_text(path.with_suffix(".md"), tables)
+        if args.card:
+            update_card(Path(args.card), tables)
+    except EgoSonicsError as exc:
+        print(f"model_card.py: error: {exc}", file=sys.stderr)
+        return 1
+    print(tables, end="")
+    print(f"metrics: {path}" + (f"; card: {args.card}" if args.card else ""), file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -34,4 +34,4 @@ rm -f "$SAVED_CARD"
 echo "installed src/egosonics/assets/default_model"
 
 # 4. Measure it for the model card (100 held-out scenes, single-event classes, real clips when present):
-echo "next: .venv/bin/python scripts/model_card.py   (writes $OUT/eval/model_card_metrics.md for $CARD)"
+echo "next: .venv/bin/python scripts/model_card.py --out $OUT/eval --card $CARD   (tables of $CARD from its JSON)"

@@ -15,6 +15,7 @@ import pytest
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.media.video import write_video
+from tests.netguard import sitecustomize as netguard
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EGOSONICS_SHARED", REPO.parent / "shared"))
@@ -24,38 +25,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-class NetworkAccessError(RuntimeError):
-    """Raised when a test tries to reach anything but this machine."""
-
-
-_real_connect = socket.socket.connect
-_real_create_connection = socket.create_connection
-_LOCAL = ("127.", "::1", "localhost", "0.0.0.0")
-
-
-def _is_local(address: object) -> bool:
-    if isinstance(address, tuple) and address:
-        return str(address[0]).startswith(_LOCAL)
-    return isinstance(address, (str, bytes))  # AF_UNIX sockets
-
-
-def _guarded_connect(self: socket.socket, address: object) -> None:
-    if not _is_local(address):
-        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
-    return _real_connect(self, address)
-
-
-def _guarded_create_connection(address: tuple, *args: object, **kwargs: object) -> socket.socket:
-    if not _is_local(address):
-        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
-    return _real_create_connection(address, *args, **kwargs)
+# The guard itself lives in tests/netguard/sitecustomize.py; that folder goes first on PYTHONPATH here, so every
+# Python subprocess a test starts (the CLI, accelerate's ranks) imports it at start-up and is guarded as well.
+NETGUARD_DIR = Path(__file__).resolve().parent / "netguard"
+os.environ["PYTHONPATH"] = os.pathsep.join([str(NETGUARD_DIR), *filter(None, [os.environ.get("PYTHONPATH")])])
+os.environ[netguard.ENV_FLAG] = "subprocess"
+NetworkAccessError = netguard.NetworkAccessError
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any connection to a non-loopback address fails the test."""
-    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
-    monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    """Any connection to a non-loopback address fails the test (subprocesses: see NETGUARD_DIR)."""
+    monkeypatch.setattr(socket.socket, "connect", netguard.guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", netguard.guarded_connect_ex)
+    monkeypatch.setattr(socket, "create_connection", netguard.guarded_create_connection)
 
 
 @pytest.fixture

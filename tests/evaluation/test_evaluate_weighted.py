@@ -19,6 +19,7 @@ from egosonics.media.audio import write_audio
 from egosonics.media.video import write_video
 from egosonics.models.alignment import HELDOUT_FILE, AudioVisualAlignmentClassifier
 from tests.evaluation.synthetic import FPS, SR, click_track, irregular_events, jumping_square
+from tests.evaluation.test_inception import calibrate
 
 pytest.importorskip("librosa")
 
@@ -51,7 +52,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     model = AudioVisualAlignmentClassifier.from_preset("tiny", input_size=(64, 64))
     model.save_pretrained(root / "alignment", safe_serialization=True)
     (root / "alignment" / HELDOUT_FILE).write_text(json.dumps({"accuracy": 0.75, "n_windows": 4}))
-    torch.save(FIDInceptionV3().state_dict(), root / "pt_inception-2015-12-05-6726825d.pth")
+    inception = FIDInceptionV3()  # BatchNorm statistics from one batch: uncalibrated, every image gives one feature
+    calibrate(inception, inception.features, torch.rand(3, 1, 64, 64))
+    torch.save(inception.state_dict(), root / "pt_inception-2015-12-05-6726825d.pth")
     torch.save({"model": Melception(num_classes=5, aux_logits=False).state_dict()}, root / "melception.pt")
     np.savetxt(root / "stats.txt", np.stack([np.full(80, 0.4), np.full(80, 0.2)], axis=1))
     return {"root": root, "gt": root / "gt", "pred": root / "pred"}
@@ -73,7 +76,9 @@ def test_evaluate_with_weight_based_metrics(folders, tmp_path: Path, no_download
     assert all(0 <= align[f"score_{r}fps"] <= 1 for r in (30, 15, 4))
     fid = ours["fid_spec_inception"]
     assert (fid["n_reference"], fid["n_generated"], fid["dim"], fid["fid_method"]) == (2, 2, 2048, "eigh")
-    assert len(fid["weights_sha256"]) == 64 and fid["fid"] >= 0
+    # Our audio is the ground truth shifted by 0.5 s: a distance above 0 (FD is clamped at 0, so "≥ 0" proved nothing;
+    # with the uncalibrated network this fixture used before, it was 9e-16).
+    assert len(fid["weights_sha256"]) == 64 and fid["fid"] > 1e-3
     assert truth["fid_spec_inception"]["fid"] == pytest.approx(0.0, abs=1e-6)  # ground truth against itself
     assert truth["melception"]["fid"] == pytest.approx(0.0, abs=1e-6)
     assert truth["melception"]["kl"] == pytest.approx(0.0, abs=1e-5) and ours["melception"]["n_pairs"] == 2

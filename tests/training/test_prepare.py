@@ -87,7 +87,17 @@ def test_spectrogram_in_a_shard_is_exactly_the_model_input(prepared):
     assert np.array_equal(sample["spec"], waveform_to_unit(torch.from_numpy(audio)).numpy())
 
 
+def finished_units(out: Path) -> dict[Path, tuple[int, int]]:
+    """(inode, mtime_ns) of every finished unit: scan files, manifest parts (a shard's done marker) and their shards."""
+    parts = sorted((out / "parts").glob("shard-*.jsonl"))
+    files = [*sorted((out / "scan").glob("shard-*.jsonl")), *parts,
+             *[out / "shards" / p.with_suffix(".tar").name for p in parts]]
+    return {f: (f.stat().st_ino, f.stat().st_mtime_ns) for f in files if f.exists()}
+
+
 def test_interrupted_prepare_resumes_to_identical_output(tmp_path):
+    """Killed after its first finished shard, the rerun leaves every finished file as it is (same inode and mtime:
+    not rewritten) and ends byte-identical to an uninterrupted run."""
     src = make_sources(tmp_path / "src", good=4, seconds=12.0)
     args = ["prepare", str(src), "", "--rms-percentile", "10", "--videos-per-shard", "1"]
     whole = tmp_path / "whole"
@@ -95,13 +105,27 @@ def test_interrupted_prepare_resumes_to_identical_output(tmp_path):
     broken = tmp_path / "broken"
     proc = subprocess.Popen([sys.executable, "-m", "egosonics.cli", *[a or str(broken) for a in args]], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list((broken / "parts").glob("shard-*.jsonl")):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 120
+        while not list((broken / "parts").glob("shard-*.jsonl")):
+            if proc.poll() is not None:
+                pytest.fail(f"prepare ended (status {proc.returncode}) before a shard was finished")
+            if time.monotonic() > deadline:
+                pytest.fail("no finished shard (parts/shard-*.jsonl) within 120 s; nothing to kill it after")
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
     assert not (broken / "manifest.jsonl").exists(), "the run finished before it could be killed"
+    before = finished_units(broken)
+    parts = [p for p in before if p.parent.name == "parts"]
+    assert 1 <= len(parts) < 4, f"{len(parts)} of 4 shards finished before the kill: nothing left to resume"
     assert run_cli(*[a or str(broken) for a in args]).returncode == 0
+    rewritten = [str(f.relative_to(broken)) for f, stat in before.items()
+                 if (f.stat().st_ino, f.stat().st_mtime_ns) != stat]
+    assert not rewritten, f"the rerun rewrote finished files: {rewritten}"
+    assert len(list((broken / "parts").glob("shard-*.jsonl"))) == 4
     assert tree_bytes(broken) == tree_bytes(whole)
     keys = [r["key"] for r in manifest(broken) if r["status"] == "kept"]
     assert len(keys) == len(set(keys)) == 3  # 4 windows; the quietest is at the 10th percentile and is dropped

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -75,27 +77,70 @@ def test_each_component_trains_only_its_module(component, base_model, prepared, 
         assert outputs == [".mp4", ".png", ".wav"], outputs
 
 
+def wait_for(path: Path, proc: subprocess.Popen, timeout_s: float, what: str) -> None:
+    """Poll until ``path`` exists; fail clearly if the process ends or ``timeout_s`` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the process ended (status {proc.returncode}) before {what} appeared ({path})")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {timeout_s:.0f} s ({path}); nothing to kill it after")
+        time.sleep(0.01)
+
+
+def metrics_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text), fieldnames=["step", "loss", "lr", "samples_per_s"]))
+
+
 def test_kill_9_then_resume_gives_bit_identical_weights(prepared, tmp_path):
+    """Killed right after a checkpoint, the rerun starts at that checkpoint's step, runs only the later steps (same
+    losses as the uninterrupted run's) and ends with bit-identical weights. A deterministic run that ignored its
+    checkpoints would also end with identical weights, so where it restarted is checked from its log and metrics."""
+    max_steps = 8
+
     def config(name: str) -> Path:
         return write_config(tmp_path / f"{name}.yaml", component="base", data=str(prepared),
-                            output_dir=str(tmp_path / name), max_steps=8, checkpointing_steps=2)
+                            output_dir=str(tmp_path / name), max_steps=max_steps, checkpointing_steps=2)
 
     assert run_cli("-q", "train", "base", "--config", str(config("whole"))).returncode == 0
     broken = tmp_path / "broken"
     kill_after = random.Random().choice([2, 4, 6])
     proc = subprocess.Popen([sys.executable, "-m", "egosonics.cli", "-q", "train", "base", "--config",
                              str(config("broken"))], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline and not (broken / f"checkpoint-{kill_after}" / "trainer.json").exists():
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        wait_for(broken / f"checkpoint-{kill_after}" / "trainer.json", proc, 240, f"checkpoint-{kill_after}")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (broken / "model").exists(), "the run finished before it could be killed"
-    assert run_cli("-q", "train", "base", "--config", str(config("broken"))).returncode == 0
+    # The checkpoint it resumes from: the latest complete one (the run may have written another before the kill).
+    done = sorted(int(p.parent.name.split("-")[1]) for p in broken.glob("checkpoint-*/trainer.json"))
+    resume_at = done[-1]
+    assert kill_after <= resume_at < max_steps, (kill_after, done)
+    metrics = broken / "metrics.csv"
+    logged_before = metrics.read_text()
+    result = run_cli("train", "base", "--config", str(config("broken")))  # not -q: the log says where it starts
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed = re.search(r"resumed from \S*checkpoint-(\d+) \(step (\d+)\)", result.stderr)
+    assert resumed, f"the rerun does not say it resumed from checkpoint-{resume_at}:\n{result.stderr[-2000:]}"
+    assert (int(resumed[1]), int(resumed[2])) == (resume_at, resume_at), resumed[0]
+    assert f"steps = {max_steps} (starting at {resume_at})" in result.stderr, result.stderr[-2000:]
+    # Its own metrics rows (appended after the killed run's): exactly the steps after the checkpoint, each with the
+    # uninterrupted run's loss.
+    text = metrics.read_text()
+    assert text.startswith(logged_before), "the rerun rewrote the metrics of the killed run"
+    rows = metrics_rows(text[len(logged_before):])
+    assert [int(r["step"]) for r in rows] == list(range(resume_at + 1, max_steps + 1)), (
+        f"the rerun trained steps {[r['step'] for r in rows]}, not {resume_at + 1}..{max_steps}")
+    whole_loss = {int(r["step"]): r["loss"] for r in csv.DictReader(io.StringIO(
+        (tmp_path / "whole" / "metrics.csv").read_text()))}
+    assert [r["loss"] for r in rows] == [whole_loss[int(r["step"])] for r in rows]
     whole = load_file(tmp_path / "whole" / "model" / "unet" / "diffusion_pytorch_model.safetensors")
-    resumed = load_file(broken / "model" / "unet" / "diffusion_pytorch_model.safetensors")
-    assert whole.keys() == resumed.keys()
-    assert all(torch.equal(whole[k], resumed[k]) for k in whole), f"weights differ after kill at step {kill_after}"
+    final = load_file(broken / "model" / "unet" / "diffusion_pytorch_model.safetensors")
+    assert whole.keys() == final.keys()
+    assert all(torch.equal(whole[k], final[k]) for k in whole), f"weights differ after a resume at step {resume_at}"
 
 
 def test_two_processes_match_one_with_the_same_effective_batch(prepared, tmp_path):

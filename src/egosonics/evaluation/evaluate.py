@@ -362,10 +362,14 @@ def summary_table(report: dict[str, Any]) -> list[dict[str, Any]]:
 def markdown_table(table: list[dict[str, Any]]) -> str:
     columns = ["system", "n"] + [label for label, _, _ in SUMMARY_COLUMNS if any(r.get(label) is not None
                                                                                   for r in table)]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")  # a literal bar ("|offset|") would split the column
+
+    lines = ["| " + " | ".join(cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in table:
         cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 

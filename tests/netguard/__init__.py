@@ -1,0 +1,1 @@
+"""The network guard shared by the test process and the subprocesses it starts (see sitecustomize.py)."""

@@ -1,0 +1,177 @@
+"""scripts/model_card.py: outputs keyed by the model's sha256 (another model's outputs are refused, or removed and
+redone), and the card's tables rendered from the metrics JSON alone. Small scale: two tiny random models, no
+generation."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from egosonics.pipeline import EgoSonicsPipeline
+from tests.conftest import REPO
+
+_spec = importlib.util.spec_from_file_location("model_card", REPO / "scripts" / "model_card.py")
+card = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(card)  # type: ignore[union-attr]
+
+SETTINGS = {"n": 2, "n_single": 6, "steps": 2, "guidance": 3.0, "seed": 0, "scene_seed": 2, "fit_seed": 4,
+            "test_seed": 3, "difficulty": "easy", "real_clips": None}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two tiny random models that differ only in their weights."""
+    root = tmp_path_factory.mktemp("models")
+    for seed in (0, 1):
+        EgoSonicsPipeline.from_preset("tiny", seed=seed).save_pretrained(root / f"m{seed}")
+    return root / "m0", root / "m1"
+
+
+def stamp(model: Path, **settings) -> dict:
+    return {**card.model_digest(model), "settings": {**SETTINGS, **settings}}
+
+
+def test_the_key_is_the_sha256_of_the_weights_and_configs(models, tmp_path: Path) -> None:
+    a, b = models
+    da, db = card.model_digest(a), card.model_digest(b)
+    assert da["model_sha256"] != db["model_sha256"]
+    weights = "unet/diffusion_pytorch_model.safetensors"
+    assert da["model_files"][weights] == card.sha256_file(a / weights) != db["model_files"][weights]
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    (copy / "MODEL_CARD.md").write_text("notes are not the model")
+    assert card.model_digest(copy) == da  # the same files wherever they are
+    data = bytearray((copy / weights).read_bytes())
+    data[-1] ^= 1  # one bit of one weight
+    (copy / weights).write_bytes(bytes(data))
+    assert card.model_digest(copy)["model_sha256"] != da["model_sha256"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(card.CardError, match=r"no \*\.safetensors weights"):
+        card.model_digest(tmp_path / "empty")
+
+
+def test_outputs_of_another_model_are_refused_or_redone(models, tmp_path: Path) -> None:
+    a, b = models
+    out = tmp_path / "eval"
+    sa, sb = stamp(a), stamp(b)
+    folder_a = card.claim(card.run_folder(out, sa), sa, redo=False)
+    (folder_a / "pred").mkdir()
+    (folder_a / "pred" / "scene-2-00000.egosonics.mp4").write_bytes(b"model a's audio")
+    # Each model has its own folder; the same model and settings reuse theirs (an interrupted run resumes).
+    assert card.run_folder(out, sb) != folder_a
+    assert card.claim(card.run_folder(out, sa), sa, redo=False) == folder_a
+    assert (folder_a / "pred" / "scene-2-00000.egosonics.mp4").read_bytes() == b"model a's audio"
+    # Model a's outputs where model b's belong (copied, or written by an older version of the script): refused.
+    stale = card.run_folder(out, sb)
+    shutil.copytree(folder_a, stale)
+    with pytest.raises(card.CardError, match=rf"holds the outputs of another model \(sha256 "
+                                             rf"{sa['model_sha256'][:12]}\.\.\., this one {sb['model_sha256'][:12]}"):
+        card.claim(stale, sb, redo=False)
+    assert (stale / "pred" / "scene-2-00000.egosonics.mp4").exists()  # refused: nothing removed
+    # --redo: removed and stamped for model b.
+    assert card.claim(stale, sb, redo=True) == stale
+    assert not (stale / "pred").exists() and json.loads((stale / card.STAMP).read_text()) == sb
+    # Other settings, or no stamp at all, are refused too.
+    other = stamp(a, steps=20)
+    shutil.copytree(folder_a, card.run_folder(out, other))
+    with pytest.raises(card.CardError, match=r"made with other settings \(steps\)"):
+        card.claim(card.run_folder(out, other), other, redo=False)
+    (folder_a / card.STAMP).unlink()
+    with pytest.raises(card.CardError, match=r"without a readable stamp\.json"):
+        card.claim(folder_a, sa, redo=False)
+
+
+def test_the_script_refuses_stale_outputs_in_one_line_before_any_work(models, tmp_path: Path, capsys) -> None:
+    a, b = models
+    out = tmp_path / "eval"
+    args = ["--n", "2", "--n-single", "6", "--steps", "2", "--real-clips", "none", "--out", str(out)]
+    settings, _ = card.run_settings(card.parse_args(args))
+    assert {k: settings[k] for k in SETTINGS} == SETTINGS
+    sa, sb = {**card.model_digest(a), "settings": settings}, {**card.model_digest(b), "settings": settings}
+    card.claim(card.run_folder(out, sa), sa, redo=False)
+    shutil.copytree(card.run_folder(out, sa), card.run_folder(out, sb))
+    assert card.main(["--model", str(b), *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("model_card.py: error: ") and "another model" in err[0], err
+    assert not (out / "scenes").exists()  # refused before synthesizing or generating anything
+
+
+def metrics(model: Path) -> dict:
+    """A metrics JSON as the script writes it (made-up numbers: the test checks the rendering, not a model)."""
+    def row(system: str, f1: float, hit: float, av: float, off: float) -> dict:
+        return {"system": system, "n": 2, "onset F1 (events)": f1, "hit acc (events)": hit, "AV-Align": av,
+                "|offset| vs GT audio (frames)": off, "FD log-mel": 12.5, "LSD": 0.7}
+
+    clips = [{"clip": "single-3-00000", "class": "impact", "generated": "footsteps", "ground_truth": "impact"},
+             {"clip": "single-3-00001", "class": "impact", "generated": "chop", "ground_truth": "impact"},
+             {"clip": "single-3-00002", "class": "saw", "generated": "saw", "ground_truth": "saw"},
+             {"clip": "single-3-00003", "class": "saw", "generated": "saw", "ground_truth": "chop"}]
+    return {**card.model_digest(model), "model": str(model), "settings": {**SETTINGS, "real_clips": "/clips"},
+            "table": [row("ours", 0.974, 0.966, 0.089, 0.82), row("ours", 0.974, 0.966, 0.089, 0.82) | {
+                "system": "other-clip E_V", "onset F1 (events)": 0.094}, row("ground-truth", 1.0, 1.0, 0.095, 0.0)],
+            "classification": {"n": len(clips), "classes": ["chop", "footsteps", "impact", "saw"], "clips": clips,
+                               **card.class_summary(clips)},
+            "real_table": [row("ours", 0.101, 0.136, 0.098, 32.4)], "generation_s": 60.0, "total_s": 600.0}
+
+
+def test_the_tables_are_rendered_from_the_json(models) -> None:
+    m = json.loads(json.dumps(metrics(models[0])))  # exactly what a reader of the file gets
+    text = card.render(m)
+    assert f"Model sha256 `{m['model_sha256']}`" in text
+    assert "| ours | 2 | 0.974 | 0.966 |" in text and "| other-clip E_V | 2 | 0.094 |" in text
+    assert "| \\|offset\\| vs GT audio (frames) |" in text  # a bar in a label must not split its column
+    for block in text.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        assert len({len(re.split(r"(?<!\\)\|", row)) for row in rows}) <= 1, block  # same columns in every row
+    # The per-class breakdown, counted from the per-clip rows.
+    assert m["classification"]["per_class"]["impact"] == {"n": 2, "generated_correct": 0, "ground_truth_correct": 2,
+                                                          "heard_as": {"chop": 1, "footsteps": 1}}
+    assert "| impact | 2 | 0/2 | chop 1, footsteps 1 | 2/2 |" in text
+    assert "| saw | 2 | 2/2 | — | 1/2 |" in text
+    assert "generated 0.50, ground truth itself 0.75" in text
+    # The bars, judged from the numbers.
+    assert "| onset F1 (±50 ms) ≥ 0.6 | 0.974 | met |" in text
+    assert "| AV-Align within 10 % of ground truth's | 0.089 vs 0.095 (-6.3%) | met |" in text
+    assert "| class of single-event audio ≥ 70 % | 0.50 (2 of 4; ground truth itself 0.75) | NOT met |" in text
+    assert "| E_V of another clip halves onset F1 | 0.974 → 0.094 | met |" in text
+    assert "Real clips (`/clips`" in text and "| ours | 2 | 0.101 |" in text
+    # Another number in the JSON, another table.
+    m["table"][0]["onset F1 (events)"] = 0.5
+    assert "| onset F1 (±50 ms) ≥ 0.6 | 0.500 | NOT met |" in card.render(m)
+    assert "| E_V of another clip halves onset F1 | 0.500 → 0.094 | met |" in card.render(m)
+
+
+def test_the_card_block_is_replaced_and_the_rest_kept(models, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "run" / card.METRICS_JSON
+    path.parent.mkdir()
+    path.write_text(json.dumps(metrics(models[0])))
+    model_card = tmp_path / "MODEL_CARD.md"
+    model_card.write_text(f"# A model\n\nProse above.\n\n{card.CARD_BEGIN}\nold typed numbers\n{card.CARD_END}\n\n"
+                          "Prose below.\n")
+    assert card.main(["--render", str(path), "--card", str(model_card)]) == 0
+    text = model_card.read_text()
+    assert "old typed numbers" not in text and card.render(json.loads(path.read_text())) in text
+    assert text.startswith("# A model\n\nProse above.\n\n") and text.endswith(f"{card.CARD_END}\n\nProse below.\n")
+    assert card.main(["--render", str(path), "--card", str(model_card)]) == 0
+    assert model_card.read_text() == text  # rendering again changes nothing
+    capsys.readouterr()
+    bare = tmp_path / "BARE.md"
+    bare.write_text("# no markers\n")
+    assert card.main(["--render", str(path), "--card", str(bare)]) == 1
+    assert "no generated block" in capsys.readouterr().err and bare.read_text() == "# no markers\n"
+
+
+def test_the_shipped_card_has_a_block_for_the_generated_tables(tmp_path: Path) -> None:
+    shipped = REPO / "src" / "egosonics" / "assets" / "default_model" / "MODEL_CARD.md"
+    copy = tmp_path / "MODEL_CARD.md"
+    shutil.copy(shipped, copy)
+    card.update_card(copy, "GENERATED\n")
+    before, after = shipped.read_text(), copy.read_text()
+    assert f"{card.CARD_BEGIN}\n\nGENERATED\n\n{card.CARD_END}" in after
+    assert after.split(card.CARD_BEGIN)[0] == before.split(card.CARD_BEGIN)[0]
+    assert after.split(card.CARD_END)[1] == before.split(card.CARD_END)[1]

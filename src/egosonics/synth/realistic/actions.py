@@ -35,7 +35,7 @@ import numpy as np
 from egosonics.synth import sounds
 from egosonics.synth.raster import Canvas, rotated, shade
 from egosonics.synth.realistic.bodies import draw_arm, draw_hand, draw_tool
-from egosonics.synth.realistic.physics import Path, vibration
+from egosonics.synth.realistic.physics import PROFILES, Path, vibration
 from egosonics.synth.world import (
     Layout,
     Look,
@@ -163,22 +163,19 @@ class Strike(RAction):
             self.path.to(t, (xi + rng.uniform(-2, 2) * u, cy - lift * rng.uniform(0.6, 1.0)), "release")
         self.end_s = t + rng.uniform(0.35, 0.5)
         self.path.to(self.end_s, rest, "smooth")
-        self.ring = {"wood": 0.03, "metal": 0.3, "glass": 0.12}[material]
+
+    def bake(self, canvas: Canvas, rng: np.random.Generator) -> None:
+        # The struck object stays still: a block, a pan or a jar does not visibly jump when tapped.
+        x, y, u = self.station_x, self.layout.object_y, self.u
+        if self.material == "wood":
+            draw_block(canvas, x, y, u, (176, 124, 72))
+        elif self.material == "metal":
+            draw_pan(canvas, x, y, u)
+        else:
+            draw_jar(canvas, x, y, u)
 
     def draw(self, canvas: Canvas, t: float) -> None:
-        u, (x, y) = self.u, (self.station_x, self.layout.object_y)
-        # The struck object trembles (below a pixel) while it rings.
-        past = [e.time_s for e in self.events if e.time_s <= t]
-        dy = 0.0
-        if past:
-            dt = t - past[-1]
-            dy = 0.45 * u * math.exp(-dt / self.ring) * math.sin(2 * math.pi * 13.0 * dt)
-        if self.material == "wood":
-            draw_block(canvas, x, y + dy, u, (176, 124, 72))
-        elif self.material == "metal":
-            draw_pan(canvas, x, y + dy, u)
-        else:
-            draw_jar(canvas, x, y + dy, u)
+        u = self.u
         if self.start_s <= t <= self.end_s:
             hx, hy = self.path(t)
             grip = draw_tool(canvas, self.tool, hx, hy, u)
@@ -262,7 +259,8 @@ class Chop(RAction):
         for j, (tc, c) in enumerate(zip(times, self.cuts, strict=True)):
             if tc > t:
                 continue
-            slide = 3.0 * u * min(1.0, (t - tc) / 0.2) ** 0.5 + 1.0 * u * j
+            # The blade pushes the slice aside as it cuts; it slides on a little and stops.
+            slide = 3.0 * u * PROFILES["smooth"](min(1.0, (t - tc + 0.06) / 0.3)) + 1.0 * u * j
             a, b = c + slide, edges[j] + slide - 1.0 * u
             canvas.ellipse(0.5 * (a + b), cy, max(0.5 * (b - a), 1.0 * u), 3.2 * u, (232, 120, 40))
             canvas.ellipse(a + 0.4 * u, cy, 1.2 * u, 2.6 * u, (250, 190, 120))

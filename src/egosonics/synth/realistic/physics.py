@@ -139,7 +139,7 @@ class Gait:
         dy = self.bob * (1.0 - math.sin(math.pi * s)) * fade
         if i >= 0:
             dt = t - self.strikes[i]
-            dy += self.shudder * math.exp(-dt / 0.05) * math.sin(2 * math.pi * 11.0 * dt)
+            dy -= self.shudder * math.exp(-dt / 0.05) * math.sin(2 * math.pi * 11.0 * dt)  # the rebound
         dx = self.sway * math.sin(math.pi * (t - first) / self.period) * fade
         return dx, dy
 

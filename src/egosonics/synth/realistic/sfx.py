@@ -153,7 +153,7 @@ class SfxLibrary:
         if not choices:
             self.check(use)
         src = choices[int(rng.integers(len(choices)))]
-        return load(str(self.folder / src.file), sr).copy(), src
+        return load(str(self.folder / src.file), sr, use not in LOOPS).copy(), src
 
     def refuse(self, name: str) -> str | None:
         """Why a file would not be used (None when it would)."""
@@ -165,9 +165,14 @@ class SfxLibrary:
         return None
 
 
+LOOPS: tuple[str, ...] = ("water", "roll")
+"""Uses whose recordings are looped from their first sound; the others are one-shots aligned on their attack."""
+
+
 @lru_cache(maxsize=64)
-def load(path: str, sr: int) -> np.ndarray:
-    """Mono float64 at ``sr``, from the first sample within 30 dB of the peak (less 2 ms), peak 1. Cached."""
+def load(path: str, sr: int, attack: bool = True) -> np.ndarray:
+    """Mono float64 at ``sr``, peak 1, starting 3 ms before its attack (the 5 ms envelope first reaching 30 % of its
+    peak: a door's slam after its creak, a step's heel) or, with ``attack=False``, before its first sound. Cached."""
     import soundfile as sf
 
     try:
@@ -181,9 +186,16 @@ def load(path: str, sr: int) -> np.ndarray:
     peak = np.abs(mono).max()
     if peak <= 0:
         raise EgoSonicsError(f"{path}: the recording is silent")
-    first = int(np.argmax(np.abs(mono) > 0.03 * peak))
-    mono = mono[max(0, first - int(0.002 * sr)):] / peak
-    mono[: int(0.002 * sr)] *= np.linspace(0.0, 1.0, int(0.002 * sr))  # no click before the transient
+    if attack:
+        width = max(1, int(0.005 * sr))
+        envelope = np.convolve(np.abs(mono), np.ones(width) / width, mode="full")[:len(mono)]  # causal
+        first = int(np.argmax(envelope >= 0.3 * envelope.max())) - width // 2
+    else:
+        first = int(np.argmax(np.abs(mono) > 0.03 * peak))
+    mono = mono[max(0, first - int(0.003 * sr)):]
+    mono = mono / np.abs(mono).max()
+    fade = int(0.001 * sr)
+    mono[:fade] *= np.linspace(0.0, 1.0, fade)  # no click before the attack
     mono.setflags(write=False)
     return mono
 

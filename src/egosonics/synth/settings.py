@@ -49,7 +49,7 @@ class SynthSettings:
         clip: duration, frame rate and sample rate (``ClipSpec``; 10 s, 30 fps, 22,050 Hz by default).
         height, width: frame size in pixels; scene geometry scales with the height (designed at 128).
         mode: one of ``MODES``.
-        classes: the event classes that may appear (a subset of ``EVENT_CLASSES``).
+        classes: the event classes that may appear (a subset of ``EVENT_CLASSES``; realistic: ``REALISTIC_CLASSES``).
         min_events, max_events: visible sound events per clip (scene mode tries to land in this range).
         head_motion: scale of the wearer's head sway, bob and pans' overshoot; 0 holds the camera still between pans.
         camera_shake: RMS of a fast (6–14 Hz) camera jitter, in pixels at 128 px height; 0 = none.

@@ -20,7 +20,7 @@ from typing import Any
 from common import add_target, child_reply, new_result, pin_to_one_core, run_child
 
 NAME = "synth"
-TITLE = "synth: s per 10 s scene (render + MP4/WAV/JSON), --size 128, one core"
+TITLE = "s per 10 s scene, easy vs realistic (render + MP4/WAV/JSON), --size 128, one core"
 
 CLIPS = 4
 TARGET_S = 15.0

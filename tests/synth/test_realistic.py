@@ -207,14 +207,23 @@ def test_sounds_start_at_the_exact_contact_sample():
             assert head > 0.02 * np.abs(stem).max(), (cls, event.onset_s, head)
 
 
-def test_distractors_and_offscreen_sounds():
-    tl = render_scene(3, settings=realistic(8.0, distractors=3, offscreen=2)).timeline
-    assert len(tl.distractors) == 3
-    hidden = [e for e in tl.events if not e.visible]
-    assert len(hidden) == 2 and all(e.position is None and e.action == -1 for e in hidden)
-    for d in tl.distractors:
-        if d.kind == "feint":
-            assert not any(d.start_s <= e.onset_s <= d.end_s for e in tl.visible_events)
+def test_distractors_offscreen_sounds_and_overlaps():
+    """Silent look-alike motions, sounds with nothing to see, and sounds that start while another still sounds."""
+    overlaps, kinds = 0, set()
+    for seed in range(4):
+        tl = render_scene(seed, settings=realistic(8.0, distractors=3, offscreen=2)).timeline
+        assert len(tl.distractors) == 3
+        kinds |= {d.kind for d in tl.distractors}
+        hidden = [e for e in tl.events if not e.visible]
+        assert len(hidden) == 2 and all(e.position is None and e.action == -1 for e in hidden)
+        assert "Off-screen" in tl.narration
+        for d in tl.distractors:
+            if d.kind == "feint":
+                assert not any(d.start_s <= e.onset_s <= d.end_s for e in tl.visible_events)
+        for e in tl.visible_events:  # the contact is in view
+            assert 0.0 <= e.position[0] <= 1.0 and 0.0 <= e.position[1] <= 1.0, e
+        overlaps += sum(b.onset_s < a.offset_s for a, b in itertools.pairwise(tl.events))
+    assert kinds == {"feint", "passerby"} and overlaps >= 1
 
 
 # ------------------------------------------------------------------------------------------------ recordings

@@ -138,6 +138,23 @@ def test_contact_frame_is_not_a_frame_difference_outlier(contact_clips):
     assert local_max / n <= 0.25, f"contact frame is the local motion peak in {local_max} of {n} contacts"
 
 
+def test_heel_strike_frame_is_not_a_frame_difference_outlier():
+    """Footsteps: the view moves as much around a heel strike as elsewhere in the stride (easy: it jolts there)."""
+    local_max, n = 0, 0
+    for seed in range(4):
+        scene = render_scene(seed, settings=realistic(classes=("footsteps",), mode="single", offscreen=0,
+                                                      distractors=0))
+        diffs = np.abs(np.diff(pooled(scene.frames), axis=0)).mean(axis=(1, 2, 3))  # diffs[j - 1]: j vs j - 1
+        for event in scene.timeline.visible_events:
+            k = event.onset_frame
+            if not 6 <= k < len(scene.frames):
+                continue
+            n += 1
+            assert diffs[k - 1] < diffs.max()
+            local_max += diffs[k - 1] >= diffs[k - 6:k - 1].max()
+    assert n >= 10 and local_max / n <= 0.25, (local_max, n)
+
+
 def test_motion_slows_into_the_contact_with_a_still_camera(contact_clips):
     """With the head held still, what moves near the contact moves less in the onset frame than in the frames before:
     it decelerated and was stopped by the surface (no single-frame jump)."""

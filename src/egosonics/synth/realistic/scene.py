@@ -13,6 +13,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from scipy import signal
 
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
@@ -61,8 +62,8 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
     from egosonics.synth.scene import SynthScene, clip_class, clip_name
 
     # 1. Independent random streams; the camera's format first.
-    streams = np.random.SeedSequence([seed, index, 1]).spawn(8)
-    fmt_rng, plan_rng, look_rng, sound_rng, off_rng, noise_rng, head_rng, sensor_rng = (
+    streams = np.random.SeedSequence([seed, index, 1]).spawn(9)
+    fmt_rng, plan_rng, look_rng, sound_rng, off_rng, noise_rng, head_rng, sensor_rng, room_rng = (
         np.random.default_rng(s) for s in streams)
     fmt = Format.draw(fmt_rng, settings)
     clip = ClipSpec(duration_s=settings.clip.duration_s, fps=fmt.fps, sample_rate=settings.clip.sample_rate)
@@ -116,7 +117,9 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
         t = k / fmt.fps
         frames[k] = sensor.develop(expose(pano, fmt, head, t, draw, margin), t)
 
-    # 6. Soundtrack: each event's sound from its exact contact sample; off-screen sounds; room tone.
+    # 6. Soundtrack: each event's sound from its exact contact sample, in the room's reverberation; off-screen
+    #    sounds; room tone.
+    room = Room.draw(room_rng, sr)
     events: list[SoundEvent] = []
     placed: list[tuple[int, np.ndarray]] = []
     used: list[dict] = []
@@ -130,6 +133,8 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
             position = (round((contact.point[0] - x) / layout.width, 4),
                         round((contact.point[1] - y) / layout.height, 4))
             end = start + len(wave) if offset is None else min(start + len(wave), int(round(offset * sr)))
+            wave = room(wave)
+            end = max(end, start + len(wave)) if offset is None else end
             events.append(_event(contact.time_s, start, end, n_samples, fmt.fps, sr, action.kind, contact.material,
                                  position, i))
             placed.append((start, wave))
@@ -137,6 +142,7 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
     for t_on, cls, material, wave, sources in _offscreen(off_rng, settings, look, sfx, events, clip.duration_s, sr,
                                                          only):
         start = int(round(t_on * sr))
+        wave = room(wave)
         events.append(_event(t_on, start, start + len(wave), n_samples, fmt.fps, sr, cls, material, None, -1))
         placed.append((start, wave))
         used.extend(sources)
@@ -164,7 +170,7 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
     distractors.sort(key=lambda d: d.start_s)
     attributions = list({(s["file"], s["used_as"]): s for s in used}.values())
     render = {"difficulty": "realistic", "floor": floor, "wall": surfaces.wall, "bench": surfaces.bench,
-              **fmt.to_dict()}
+              "rt60_s": room.rt60_s, "reverb_level": room.level, **fmt.to_dict()}
     timeline = Timeline(
         name=name or clip_name(settings.mode, seed, index), seed=seed, index=index, mode=settings.mode,
         duration_s=clip.duration_s, fps=fmt.fps, sample_rate=sr, size=(fmt.height, fmt.width), events=events,
@@ -182,6 +188,30 @@ def _event(t: float, start: int, end: int, n_samples: int, fps: int, sr: int, cl
     return SoundEvent(onset_s=round(t, 6), offset_s=round(end / sr, 6), cls=cls, material=material,
                       position=position, visible=position is not None, onset_frame=int(math.ceil(t * fps - 1e-9)),
                       onset_sample=start, offset_sample=end, action=action)
+
+
+class Room:
+    """The workshop's reverberation: an exponentially decaying noise tail (RT60 0.2–0.6 s, darker as it decays) mixed
+    under each sound. Causal: the direct sound comes first, so nothing is heard before an onset."""
+
+    def __init__(self, rt60_s: float, level: float, tail: np.ndarray) -> None:
+        self.rt60_s, self.level, self.tail = rt60_s, level, tail
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, sr: int) -> Room:
+        rt60 = round(float(rng.uniform(0.2, 0.6)), 3)
+        level = round(float(rng.uniform(0.08, 0.25)), 3)
+        n = int(rt60 * sr)
+        t = np.arange(n) / sr
+        tail = sounds.filtered(rng.standard_normal(n), "lowpass", 5000.0, sr) * np.exp(-6.9 * t / rt60)
+        tail[: int(0.005 * sr)] = 0.0  # the first reflections arrive after ~5 ms
+        return cls(rt60, level, tail / np.sqrt(np.sum(tail ** 2)))
+
+    def __call__(self, wave: np.ndarray) -> np.ndarray:
+        wet = signal.fftconvolve(wave, self.tail)  # [len(wave) + len(tail) - 1]
+        out = self.level * wet
+        out[: len(wave)] += wave
+        return out
 
 
 # ------------------------------------------------------------------------------------------------ the head

@@ -75,10 +75,12 @@ class Format:
         )
 
     def video_options(self, preset: str) -> dict[str, str]:
-        """libx264 at the drawn bitrate (one thread: the bytes do not depend on the machine), a key frame every 2 s."""
+        """libx264 at the drawn bitrate, a key frame every 2 s, one thread and no macroblock tree: with mbtree the
+        first encode in a process was seen to differ from later ones (its float rate control is sensitive to the
+        process's floating-point state), so the same seed would not always give the same MP4 bytes."""
         kbps = self.bitrate_kbps
         return {"preset": preset, "b": f"{kbps}k", "maxrate": f"{int(1.5 * kbps)}k", "bufsize": f"{2 * kbps}k",
-                "g": str(2 * self.fps), "threads": "1"}
+                "g": str(2 * self.fps), "threads": "1", "x264-params": "mbtree=0"}
 
     def to_dict(self) -> dict:
         out = asdict(self)

@@ -1,7 +1,9 @@
 """The ground truth of a synthetic clip: its sound events, its silent distractors and a one-line narration.
 
-Written as JSON next to each clip (``NAME.json``) and read back with ``load_timeline``. Times are exact: an event's
-onset is a frame boundary, ``onset_sample = onset_frame * sample_rate / fps``, and its sound starts at that sample.
+Written as JSON next to each clip (``NAME.json``) and read back with ``load_timeline``. Times are exact: in easy
+scenes an event's onset is a frame boundary, ``onset_sample = onset_frame * sample_rate / fps``; in realistic scenes
+it is the contact's own time, ``onset_sample = round(onset_s * sample_rate)``, ``onset_frame`` the first frame at or
+after it. Either way the event's sound starts at ``onset_sample``.
 Positions are where the contact is seen in the onset frame, as fractions of the frame (x right, y down).
 """
 

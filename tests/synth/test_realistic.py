@@ -307,6 +307,22 @@ def test_scene_records_the_recordings_it_used():
     assert tl.to_dict()["sfx"] == tl.sfx
 
 
+@needs_sfx
+def test_attributions_of_a_folder_of_scenes(tmp_path):
+    from egosonics.synth.dataset import synthesize
+    from egosonics.synth.realistic.sfx import attributions
+
+    synthesize(tmp_path, n=2, seed=1, settings=realistic(3.0, classes=("door", "water", "roll")), show_progress=False)
+    rows = attributions(tmp_path)
+    used = {}
+    for name in ("scene-1-00000", "scene-1-00001"):
+        for entry in json.loads((tmp_path / f"{name}.json").read_text()).get("sfx", []):
+            used.setdefault(entry["file"], set()).add(name)
+    assert [r["file"] for r in rows] == sorted(used) and rows
+    for row in rows:
+        assert row["scenes"] == len(used[row["file"]]) and licence_allows(row["licence"]) and row["used_as"]
+
+
 def test_sfx_classes_without_a_folder(monkeypatch, caplog, tmp_path):
     monkeypatch.setattr(sfx_module, "DEFAULT_SFX_DIRS", (tmp_path / "absent",))
     with pytest.raises(ValueError, match=r"door need sound recordings: no sfx folder at .*absent; pass --sfx-dir"):

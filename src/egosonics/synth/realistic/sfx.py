@@ -11,6 +11,8 @@ copyleft terms, only attributions. Every scene records the files it used (``Time
     SfxLibrary(folder)          the allowed files per use (door, water, roll, floors, metal placing), loaded and
                                 resampled on demand, cached per process
     resolve_sfx_classes(...)    the sfx folder and classes of realistic settings (a one-line error when needed)
+    attributions(folder)        every recording used by the timelines in a folder, once, with its licence and
+                                author: what a model card trained on those scenes must credit
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import signal
@@ -259,3 +262,24 @@ def resolve_sfx_classes(sfx_dir: str | None, classes: tuple[str, ...], *,
     log.warning("no sfx folder at %s: realistic scenes leave out the recorded classes (%s); pass --sfx-dir DIR",
                 DEFAULT_SFX_DIRS[0], ", ".join(wanted))
     return None, tuple(c for c in classes if c not in SFX_CLASSES)
+
+
+
+def attributions(folder: str | Path) -> list[dict[str, Any]]:
+    """The recordings used by the timelines (``NAME.json`` written by ``egosonics synth``) in ``folder``: one entry
+    per file (file, licence, author, source; used_as: its uses; scenes: how many scenes use it), sorted by file."""
+    from egosonics.synth.timeline import load_timeline
+
+    merged: dict[str, dict[str, Any]] = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        if path.name.startswith("synth-"):  # the run's settings, not a timeline
+            continue
+        entries = load_timeline(path).sfx
+        for entry in entries:
+            row = merged.setdefault(entry["file"], {**{k: entry[k] for k in ("file", "licence", "author", "source")},
+                                                    "used_as": [], "scenes": 0})
+            if entry["used_as"] not in row["used_as"]:
+                row["used_as"] = sorted([*row["used_as"], entry["used_as"]])
+        for name in {e["file"] for e in entries}:
+            merged[name]["scenes"] += 1
+    return [merged[name] for name in sorted(merged)]

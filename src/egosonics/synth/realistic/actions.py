@@ -34,7 +34,7 @@ import numpy as np
 
 from egosonics.synth import sounds
 from egosonics.synth.raster import Canvas, rotated, shade
-from egosonics.synth.realistic.bodies import draw_arm, draw_hand, draw_tool
+from egosonics.synth.realistic.bodies import contact_shadow, draw_arm, draw_hand, draw_tool
 from egosonics.synth.realistic.physics import PROFILES, Path, vibration
 from egosonics.synth.world import (
     Layout,
@@ -178,6 +178,7 @@ class Strike(RAction):
         u = self.u
         if self.start_s <= t <= self.end_s:
             hx, hy = self.path(t)
+            contact_shadow(canvas, hx, self.top[1] + 1.0 * u, self.top[1] - hy, u, 6 * u)
             grip = draw_tool(canvas, self.tool, hx, hy, u)
             self.arm_and_hand(canvas, *grip)
 
@@ -267,6 +268,7 @@ class Chop(RAction):
         # 2. Knife, hand and arm.
         if self.start_s <= t <= self.end_s:
             kx, ky = self.path(t)
+            contact_shadow(canvas, kx - 5 * u, self.surface + 1.0 * u, self.surface - ky, u, 9 * u)
             grip = draw_tool(canvas, "knife", kx, ky, u)
             self.arm_and_hand(canvas, *grip)
 
@@ -555,6 +557,7 @@ class Place(RAction):
             if t < path.times[0]:
                 continue
             x, y = path(t)
+            contact_shadow(canvas, x, self.layout.object_y + 0.5 * u, self.layout.object_y - y, u, 9 * u)
             _draw_item(canvas, kind, color, x, y, u)
             if t <= release:
                 self.arm_and_hand(canvas, x + 6 * u, y - 9 * u)

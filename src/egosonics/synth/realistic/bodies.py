@@ -78,3 +78,13 @@ def draw_tool(canvas: Canvas, tool: str, x: float, y: float, u: float) -> tuple[
     else:
         raise AssertionError(f"unknown tool {tool!r}")
     return grip
+
+
+def contact_shadow(canvas: Canvas, x: float, surface_y: float, height: float, u: float, half_width: float) -> None:
+    """The soft shadow a held tool or object casts on the surface below it: darker and tighter as it comes down
+    (it meets its shadow at the contact), gone above ~40 units."""
+    if height > 40 * u:
+        return
+    closeness = math.exp(-max(height, 0.0) / (12 * u))
+    canvas.ellipse(x + 0.25 * height, surface_y, half_width + 0.3 * height, 1.6 * u + 0.05 * height, (0, 0, 0),
+                   alpha=0.1 + 0.25 * closeness)

@@ -18,7 +18,7 @@ from egosonics.synth.settings import SynthSettings
 from egosonics.synth.timeline import load_timeline
 from tests.synth.conftest import SR, energy_onset
 
-ARGS = ["--duration", "3", "--min-events", "1"]
+ARGS = ["--duration", "3", "--min-events", "1", "--difficulty", "easy"]
 
 
 def test_cli_writes_clips_timelines_and_manifest(out_dir, capsys):

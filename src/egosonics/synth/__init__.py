@@ -2,7 +2,8 @@
 
 A map, in the order a clip is made:
 
-    settings    SynthSettings: size, mode (scene / single / pair), classes, difficulty knobs; EVENT_CLASSES
+    settings    SynthSettings: size, mode (scene / single / pair), classes, difficulty knobs; EVENT_CLASSES,
+                REALISTIC_CLASSES
     actions     what the wearer does (Impact, Saw, Chop, Machine, Pour, Walk; Feint, Passerby are silent):
                 times on frame boundaries, motion, drawing, and one sound per event
     world       the static panorama (wall, bench, floor) and the objects on the bench
@@ -12,6 +13,10 @@ A map, in the order a clip is made:
     timeline    SoundEvent, Timeline (JSON next to each clip), load_timeline
     dataset     synthesize(): N clips as MP4 + WAV + JSON and manifest.jsonl
     bounce      the older, tiny bouncing-ball clip used by ``egosonics demo``
+    realistic/  ``--difficulty realistic`` (the default for training data): the same contract, rendered as physics,
+                not as a cue: contacts decelerate and stop, textures, hands, blur, shake, light, noise, drawn frame
+                rate / size / bitrate, four more classes, CC0 / CC BY recordings (scene, actions, walk, physics, optics,
+                textures, bodies, sfx)
 """
 
 # Imported when first used, so that `egosonics --help` (which reads the settings' ranges) does not load the renderer.
@@ -21,6 +26,7 @@ _LAZY = {
     "render_scene": "egosonics.synth.scene",
     "DIFFICULTY": "egosonics.synth.settings",
     "EVENT_CLASSES": "egosonics.synth.settings",
+    "REALISTIC_CLASSES": "egosonics.synth.settings",
     "SynthSettings": "egosonics.synth.settings",
     "settings_for": "egosonics.synth.settings",
     "SoundEvent": "egosonics.synth.timeline",

@@ -71,7 +71,7 @@ def write_scene(scene: SynthScene, out_dir: Path, settings: SynthSettings) -> Cl
     tl = scene.timeline
     paths = {kind: out_dir / f"{tl.name}.{ext}" for kind, ext in (("video", "mp4"), ("audio", "wav"), ("json", "json"))}
     write_video(paths["video"], scene.frames, tl.fps, audio=scene.audio, sample_rate=tl.sample_rate,
-                options=video_options(settings))
+                options=scene.video_options or video_options(settings))
     write_audio(paths["audio"], scene.audio, tl.sample_rate)
     tl.save(paths["json"])
     log.debug("wrote %s (.mp4, .wav, .json)", out_dir / tl.name)

@@ -60,12 +60,15 @@ class SynthScene:
         audio: the clean soundtrack [n] float32 (n = clip.num_samples), peak below 1.
         timeline: the events, distractors and narration.
         stems: with ``stems=True``, each timeline event's own sound placed in the clip [n] float32 (same order).
+        video_options: realistic scenes: the libx264 options of their own MP4 (the drawn bitrate); None: the
+            settings' (``dataset.video_options``).
     """
 
     frames: np.ndarray
     audio: np.ndarray
     timeline: Timeline
     stems: list[np.ndarray] | None = None
+    video_options: dict[str, str] | None = None
 
 
 def clip_name(mode: str, seed: int, index: int, material: str | None = None) -> str:
@@ -84,7 +87,8 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
 
     Args:
         seed, index: the clip's identity; the same pair (and settings) gives the same bytes.
-        settings: what the clip contains and how hard it is (``SynthSettings``).
+        settings: what the clip contains and how hard it is (``SynthSettings``); realistic settings are rendered by
+            ``synth.realistic`` (their own frame rate and size, exact contact times, recordings).
         material: pair mode only: what the neutral box sounds like (``PAIR_MATERIALS``).
         stems: also return every event's sound alone (tests; evaluation of per-event metrics).
         name: the timeline's name (default ``clip_name``).
@@ -92,7 +96,13 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
     Returns:
         A ``SynthScene`` with frames [N, H, W, 3], audio [n] and its ``Timeline``.
     """
-    # 1. Check inputs and derive the geometry.
+    # 1. Check inputs and derive the geometry (realistic settings: another renderer, same contract).
+    if settings.realistic:
+        from egosonics.synth.realistic.scene import render_realistic
+
+        if material is not None:
+            raise ValueError("material is for pair mode only, which realistic settings do not have")
+        return render_realistic(seed, index=index, settings=settings, stems=stems, name=name)
     if settings.mode == "pair":
         if material not in PAIR_MATERIALS:
             raise ValueError(f"pair mode needs material in {list(PAIR_MATERIALS)}, got {material!r}")

@@ -1,7 +1,9 @@
 """The ground truth of a synthetic clip: its sound events, its silent distractors and a one-line narration.
 
-Written as JSON next to each clip (``NAME.json``) and read back with ``load_timeline``. Times are exact: an event's
-onset is a frame boundary, ``onset_sample = onset_frame * sample_rate / fps``, and its sound starts at that sample.
+Written as JSON next to each clip (``NAME.json``) and read back with ``load_timeline``. Times are exact: in easy
+scenes an event's onset is a frame boundary, ``onset_sample = onset_frame * sample_rate / fps``; in realistic scenes
+it is the contact's own time, ``onset_sample = round(onset_s * sample_rate)``, ``onset_frame`` the first frame at or
+after it. Either way the event's sound starts at ``onset_sample``.
 Positions are where the contact is seen in the onset frame, as fractions of the frame (x right, y down).
 """
 
@@ -83,6 +85,11 @@ class Timeline:
         narration: one line, first person, saying what is done and heard.
         settings: the ``SynthSettings`` it was made with, as a dict.
         pair: for pair mode, the pair's id (both clips share it and their frames).
+        sfx: realistic scenes: the recordings mixed in, one dict each (file, licence, author, source, used_as), for
+            a model card's attributions; empty otherwise (and then not written).
+        render: realistic scenes: how the picture was degraded (frame rate, size, shutter, noise, light, bitrate);
+            empty otherwise (and then not written). A realistic event's onset is the exact contact time, not a frame
+            boundary: ``onset_frame`` is the first frame at or after it, ``onset_sample`` = round(onset_s * rate).
     """
 
     name: str
@@ -98,6 +105,8 @@ class Timeline:
     narration: str
     settings: dict[str, Any] = field(default_factory=dict)
     pair: str | None = None
+    sfx: list[dict[str, Any]] = field(default_factory=list)
+    render: dict[str, Any] = field(default_factory=dict)
 
     @property
     def visible_events(self) -> list[SoundEvent]:
@@ -109,7 +118,7 @@ class Timeline:
         return [e.onset_s for e in self.events if e.visible]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": TIMELINE_VERSION, "name": self.name, "seed": self.seed, "index": self.index,
             "mode": self.mode, "pair": self.pair, "duration_s": self.duration_s, "fps": self.fps,
             "sample_rate": self.sample_rate, "size": list(self.size), "narration": self.narration,
@@ -117,6 +126,11 @@ class Timeline:
             "distractors": [asdict(d) for d in self.distractors],
             "settings": self.settings,
         }
+        if self.render:  # realistic scenes only: easy timelines keep their exact earlier bytes
+            out["render"] = self.render
+        if self.sfx:
+            out["sfx"] = self.sfx
+        return out
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write as JSON (atomically)."""
@@ -136,7 +150,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             duration_s=data["duration_s"], fps=data["fps"], sample_rate=data["sample_rate"],
             size=tuple(data["size"]), events=[SoundEvent.from_dict(e) for e in data["events"]],
             distractors=[Distractor(**d) for d in data["distractors"]], narration=data["narration"],
-            settings=data.get("settings", {}), pair=data.get("pair"),
+            settings=data.get("settings", {}), pair=data.get("pair"), sfx=data.get("sfx", []),
+            render=data.get("render", {}),
         )
     except FileNotFoundError:
         raise EgoSonicsError(f"{path}: no such file") from None

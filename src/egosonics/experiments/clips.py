@@ -32,7 +32,7 @@ import torch
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
 from egosonics.experiments.embeddings import resample
-from egosonics.training.data import ShardDataset, resolve_shards
+from egosonics.preprocess.shards import ShardDataset, prepare_settings
 from egosonics.utils.logging import progress
 
 log = logging.getLogger(__name__)
@@ -76,17 +76,9 @@ class ClipSet:
 
 
 def prepared_source_root(data: str | os.PathLike[str]) -> Path | None:
-    """The source folder recorded by ``prepare`` in ``OUT/config.json`` beside ``OUT/shards`` (None if not found)."""
-    first = resolve_shards(data)[0].resolve()
-    for folder in (first.parent, first.parent.parent):
-        config = folder / "config.json"
-        if config.is_file():
-            try:
-                src = json.loads(config.read_text()).get("src")
-            except (OSError, json.JSONDecodeError):
-                return None
-            return Path(src) if src else None
-    return None
+    """The source folder recorded by ``prepare`` beside the shards (None if not found)."""
+    src = prepare_settings(data).get("src")
+    return Path(src) if src else None
 
 
 def _group(root: Path | None, source: str) -> str:

@@ -9,7 +9,6 @@ seed and the step, so an interrupted run that resumes ends with the same weights
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 import time
@@ -22,9 +21,10 @@ import yaml
 
 from egosonics.errors import EgoSonicsError
 from egosonics.models.loading import cast
+from egosonics.preprocess.shards import ShardDataset, collate, prepare_settings
 from egosonics.training.checkpoint import list_checkpoints, load_checkpoint, rotate_checkpoints, save_checkpoint
 from egosonics.training.config import TrainConfig
-from egosonics.training.data import ShardDataset, collate, global_batch_indices
+from egosonics.training.sampling import global_batch_indices
 from egosonics.training.tasks import make_task, sample_generators
 from egosonics.utils.logging import progress
 
@@ -243,14 +243,10 @@ def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
 
 
 def _source_video(data: str, meta: dict[str, Any]) -> Path | None:
-    """The source video of a sample, found through the prepare run's config.json next to its shards."""
-    root = Path(data)
-    for candidate in (root / "config.json", root.parent / "config.json"):
-        if candidate.is_file():
-            src = json.loads(candidate.read_text()).get("src")
-            path = Path(src) / meta.get("source", "") if src else None
-            return path if path is not None and path.is_file() else None
-    return None
+    """The source video of a sample, found through the settings of the prepare run that wrote the shards."""
+    src = prepare_settings(data).get("src")
+    path = Path(src) / meta.get("source", "") if src else None
+    return path if path is not None and path.is_file() else None
 
 
 def effective_steps(num_samples: int, global_batch: int, epochs: float) -> int:

@@ -6,7 +6,7 @@ random-weight tiny model folder (``EgoSonicsPipeline.from_preset("tiny").save_pr
 same time as trained ones.
 
 Measured, in one fresh child process (both cores):
-  * model loading: ``egosonics.models.loading.load_pipeline(folder)`` (what ``egosonics generate`` does);
+  * model loading: ``egosonics.loading.load_pipeline(folder)`` (what ``egosonics generate`` does);
   * the first ``egosonics.generate.generate_files`` call of the process (cold: allocations, kernel selection);
   * then, interleaved round-robin over the cases so background load hits all alike, ``RUNS`` runs of each of:
     guidance 3.0 (classifier-free guidance, UNet + Syncronet on a batch of 2) and 1.0 (batch 1), × torch threads 2
@@ -84,7 +84,7 @@ def _child(video: str, model: str, out_dir: str, runs: int) -> dict[str, Any]:
     import torch
 
     from egosonics.generate import GenerateOptions, generate_files
-    from egosonics.models.loading import load_pipeline
+    from egosonics.loading import load_pipeline
 
     default_threads = torch.get_num_threads()
     t_load, pipe = time_call(lambda: load_pipeline(model))

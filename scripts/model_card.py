@@ -25,8 +25,8 @@ import numpy as np
 from egosonics.evaluation.embeddings import logmel_stats
 from egosonics.evaluation.evaluate import evaluate, markdown_table
 from egosonics.generate import GenerateOptions, generate_files
+from egosonics.loading import load_pipeline
 from egosonics.media.audio import read_audio
-from egosonics.models.loading import load_pipeline
 from egosonics.synth.dataset import synthesize
 from egosonics.synth.settings import settings_for
 

@@ -68,7 +68,7 @@ def _cmd_spectrogram(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
 
     from egosonics.generate import GenerateOptions, collect_inputs, generate_files
-    from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
+    from egosonics.loading import load_pipeline, resolve_device, resolve_dtype
 
     inputs = collect_inputs(args.inputs)
     if not inputs:
@@ -185,7 +185,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
     from egosonics.app.limits import Limits
     from egosonics.app.web import AppConfig, build_app
-    from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
+    from egosonics.loading import load_pipeline, resolve_device, resolve_dtype
 
     try:
         limits = Limits(max_upload_mb=args.max_upload_mb, max_duration_s=args.max_duration, max_steps=args.max_steps)

@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from egosonics.generate import GenerateOptions, generate_files
+from egosonics.loading import load_pipeline
 from egosonics.media.audio import read_audio
-from egosonics.models.loading import load_pipeline
 from egosonics.spectrogram.figure import plot_spectrograms
 from egosonics.spectrogram.params import DEFAULT_PARAMS
 from egosonics.spectrogram.transform import waveform_to_unit

@@ -227,8 +227,8 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     Files already there are kept (a rerun only generates what is missing). The model's frame encoder and clip length
     must be the ones the shards were prepared with.
     """
+    from egosonics.loading import load_pipeline
     from egosonics.media.audio import write_audio
-    from egosonics.models.loading import load_pipeline
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -295,7 +295,7 @@ def markdown_report(report: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------------ driver
 def summarize(config: SummarizeConfig) -> dict[str, Any]:
     """Run the experiment; writes ``OUT/report.json``, ``OUT/report.md`` and ``OUT/config.json``; returns the report."""
-    from egosonics.models.loading import resolve_device
+    from egosonics.loading import resolve_device
 
     started = time.perf_counter()
     if config.threads is not None:

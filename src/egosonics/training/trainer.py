@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from egosonics.errors import EgoSonicsError
-from egosonics.models.loading import cast
+from egosonics.loading import HALF_PRECISION_PARTS, cast
 from egosonics.preprocess.shards import ShardDataset, collate, prepare_settings
 from egosonics.training.checkpoint import list_checkpoints, load_checkpoint, rotate_checkpoints, save_checkpoint
 from egosonics.training.config import TrainConfig
@@ -81,7 +81,7 @@ def train(config: TrainConfig) -> Path:
     weight_dtype = _weight_dtype(config.mixed_precision)
     if pipe is not None:
         pipe.to(accelerator.device)
-        for name in ("unet", "vae", "syncronet", "video_to_text"):
+        for name in HALF_PRECISION_PARTS:
             if name != task.module_name:
                 cast(getattr(pipe, name, None), weight_dtype)
     model = task.module

@@ -12,7 +12,7 @@ Measured, in one fresh child process (both cores):
     guidance 3.0 (classifier-free guidance, UNet + Syncronet on a batch of 2) and 1.0 (batch 1), × torch threads 2
     and 1, × the UNet, Syncronet and super-resolution in contiguous or channels_last memory format.
 Per-stage times come from timing shims put around library functions from outside (``stages.StageTimer``; ``src/`` is
-not modified): probe (``video_duration_s``), decode (``read_frames``), frame encoding, video-to-text, the denoising loop
+not modified): probe (``video_span_s``), decode (``read_frames``), frame encoding, video-to-text, the denoising loop
 (from the end of ``scheduler.set_timesteps`` to the start of ``sample_to_image``; UNet and Syncronet forward times are
 shown as parts of it), super-resolution, Griffin-Lim, mux, and the rest (other).
 Also: ``egosonics generate CLIP -o OUT --model FOLDER`` as a subprocess, twice: a cold start including interpreter
@@ -53,7 +53,7 @@ def _instrument(timer: StageTimer, pipe: Any) -> None:
     import egosonics.generate as gen
     import egosonics.pipeline as pipeline_module
 
-    timer.wrap(gen, "video_duration_s", "probe")
+    timer.wrap(gen, "video_span_s", "probe")
     timer.wrap(gen, "read_frames", "decode")
     timer.wrap(gen, "mux_audio", "mux")
     timer.wrap(pipeline_module, "griffin_lim", "griffin_lim")

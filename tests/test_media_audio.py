@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from egosonics.errors import MediaError
-from egosonics.media.audio import SILENCE_DBFS, read_audio, rms, rms_dbfs, write_audio
-from egosonics.media.video import encode_audio, write_video
+from egosonics.media.audio import SILENCE_DBFS, encode_audio, read_audio, rms, rms_dbfs, write_audio
+from egosonics.media.video import write_video
 from tests.conftest import click_onsets, clicks, numbered_frames
 
 SR = 22_050

@@ -19,15 +19,15 @@ import torch
 
 from egosonics.errors import EgoSonicsError
 from egosonics.media.audio import write_audio
-from egosonics.media.files import check_writable
-from egosonics.media.mux import mux_audio, video_duration_s
-from egosonics.media.video import read_frames
+from egosonics.media.mux import mux_audio
+from egosonics.media.video import read_frames, video_span_s
 from egosonics.media.windows import Window, split_windows
 from egosonics.models.frame_encoder import frame_input_size
 from egosonics.pipeline import EgoSonicsPipeline
 from egosonics.spectrogram.figure import plot_spectrograms
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
+from egosonics.utils.output import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,15 @@ def crossfade_join(pieces: list[np.ndarray], windows: list[Window], sample_rate:
     return out
 
 
-def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOptions) -> tuple[np.ndarray, float]:
-    """The generated soundtrack of one video, as long as its video stream: (waveform [n], duration in s)."""
+def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOptions, *,
+                      span_s: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
+    """The generated soundtrack of one video, as long as its video stream: (waveform [n], duration in s).
+
+    ``span_s`` is the video's (start, end) from ``video_span_s``, when the caller has probed it already.
+    """
     clip = pipe.clip_spec
-    duration = video_duration_s(video)
+    start_s, end_s = span_s if span_s is not None else video_span_s(video)
+    duration = end_s - start_s
     hop = clip.duration_s - options.overlap_s
     windows = split_windows(duration, window_s=clip.duration_s, hop_s=hop)
     size = frame_input_size(pipe.frame_encoder)
@@ -130,11 +135,12 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
     for src, dst in targets.items():
         try:
             check_writable(dst, inputs=(src,))
-            waveform, duration = generate_waveform(pipe, src, options)
+            span = video_span_s(src)  # the one probe of the file; each window then opens it once, and mux once
+            waveform, duration = generate_waveform(pipe, src, options, span_s=span)
             peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
             if peak > 1.0:
                 waveform = waveform / peak
-            mux_audio(src, waveform, pipe.clip_spec.sample_rate, dst)
+            mux_audio(src, waveform, pipe.clip_spec.sample_rate, dst, span_s=span)
             report.written.append(dst)
             if options.write_wav:
                 wav = dst.with_suffix(".wav")

@@ -18,10 +18,12 @@ import torch
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
 from egosonics.evaluation.spectral import log_spectral_distance, spectral_convergence
 from egosonics.media.audio import audio_format, read_audio, write_audio
-from egosonics.media.files import check_readable, check_video, check_writable
-from egosonics.media.mux import mux_audio, video_span_s
+from egosonics.media.files import check_readable, check_video
+from egosonics.media.mux import mux_audio
+from egosonics.media.video import video_span_s
 from egosonics.spectrogram.codec import decode_windows, encode_windows
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
+from egosonics.utils.output import check_writable
 
 log = logging.getLogger(__name__)
 

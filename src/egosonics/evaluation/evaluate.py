@@ -37,7 +37,7 @@ from egosonics.errors import EgoSonicsError
 from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite, _jsonable
 from egosonics.evaluation.sync.motion import farneback_trajectory, frame_difference
 from egosonics.evaluation.sync.onset import condfoley_scores, detect_onsets, onset_f1
-from egosonics.media.files import atomic_output
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 

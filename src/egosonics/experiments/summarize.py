@@ -48,7 +48,7 @@ from egosonics.experiments.embeddings import (
     load_text_embedder,
 )
 from egosonics.experiments.model import SummarizationCNN
-from egosonics.media.files import atomic_output
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.media.files import atomic_output
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 

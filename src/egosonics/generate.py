@@ -19,6 +19,7 @@ import torch
 
 from egosonics.errors import EgoSonicsError
 from egosonics.media.audio import write_audio
+from egosonics.media.formats import is_video_file
 from egosonics.media.mux import mux_audio
 from egosonics.media.video import read_frames, video_span_s
 from egosonics.media.windows import Window, split_windows
@@ -30,9 +31,6 @@ from egosonics.utils.logging import progress
 from egosonics.utils.output import check_writable
 
 log = logging.getLogger(__name__)
-
-VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".ts", ".mpg", ".mpeg", ".wmv", ".flv",
-                    ".3gp"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS))
+            found.extend(sorted(p for p in path.iterdir() if p.is_file() and is_video_file(p)))
         else:
             found.append(path)
     return found
@@ -75,7 +73,7 @@ def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
 
 def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
     """Each input's output video: ``out`` itself for one input and a file name, else ``out/<stem>.egosonics<ext>``."""
-    if len(inputs) == 1 and out.suffix.lower() in VIDEO_EXTENSIONS and not out.is_dir():
+    if len(inputs) == 1 and is_video_file(out) and not out.is_dir():
         return {inputs[0]: out}
     out.mkdir(parents=True, exist_ok=True)
     return {src: out / f"{src.stem}.egosonics{src.suffix.lower() or '.mp4'}" for src in inputs}

@@ -37,11 +37,11 @@ from egosonics.errors import EgoSonicsError
 from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite, _jsonable
 from egosonics.evaluation.sync.motion import farneback_trajectory, frame_difference
 from egosonics.evaluation.sync.onset import condfoley_scores, detect_onsets, onset_f1
+from egosonics.media.formats import is_media_file, is_video_file
 from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 
-MEDIA_EXTENSIONS = {".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".wav", ".flac", ".mp3", ".ogg", ".m4a"}
 
 
 @dataclass(frozen=True)
@@ -162,10 +162,10 @@ def clip_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise EgoSonicsError(f"{root}: folder not found")
     found: dict[str, Path] = {}
     for path in sorted(root.iterdir()):
-        if path.suffix.lower() not in MEDIA_EXTENSIONS or not path.is_file():
+        if not is_media_file(path) or not path.is_file():
             continue
         name = path.stem.removesuffix(".egosonics")
-        if name not in found or path.suffix.lower() not in (".wav", ".flac"):
+        if name not in found or is_video_file(path):
             found[name] = path
     return found
 

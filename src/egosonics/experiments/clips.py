@@ -32,13 +32,13 @@ import torch
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
 from egosonics.experiments.embeddings import resample
+from egosonics.media.formats import MEDIA_TYPES
 from egosonics.preprocess.shards import ShardDataset, prepare_settings
 from egosonics.utils.logging import progress
 
 log = logging.getLogger(__name__)
 
 GT_AUDIO_MODES = ("auto", "source", "spectrogram")
-GENERATED_EXTENSIONS = (".wav", ".flac", ".mp4", ".mkv", ".mov", ".webm", ".m4a", ".ogg", ".mp3")
 
 
 @dataclass
@@ -181,13 +181,13 @@ def _stack(waves: list[np.ndarray]) -> np.ndarray:
 def find_generated(folder: Path, clip: Clip) -> tuple[Path, float] | None:
     """(file, start in s to read from) of ``clip``'s generated audio in ``folder``, or None."""
     source = Path(clip.source)
-    for ext in GENERATED_EXTENSIONS:
+    for ext in MEDIA_TYPES:
         per_window = folder / f"{clip.key}{ext}"
         if per_window.is_file():
             return per_window, 0.0
     for parent in (folder, folder / source.parent):
         for stem in (f"{source.stem}.egosonics", source.stem):
-            for ext in GENERATED_EXTENSIONS:
+            for ext in MEDIA_TYPES:
                 path = parent / f"{stem}{ext}"
                 if path.is_file():
                     return path, clip.start_s

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from egosonics.evaluation.embeddings import logmel_stats
-from egosonics.evaluation.evaluate import evaluate, markdown_table
+from egosonics.evaluation.evaluate import evaluate
+from egosonics.evaluation.report import markdown_table
 from egosonics.generate import GenerateOptions, generate_files
 from egosonics.loading import load_pipeline
 from egosonics.media.audio import read_audio

@@ -28,6 +28,6 @@ def test_generate_and_evaluate_pick_files_with_the_same_answer(tmp_path):
 
 
 def test_the_study_reads_formats_without_a_decoding_library():
-    code = "import sys, egosonics.study.config; print('av' in sys.modules, 'torch' in sys.modules)"
+    code = "import sys, egosonics.study.results; print('av' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

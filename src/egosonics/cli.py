@@ -148,7 +148,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate, markdown_table
+    from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate
+    from egosonics.evaluation.report import markdown_table
 
     baselines, protocols = {}, {}
     for spec in args.baseline or []:

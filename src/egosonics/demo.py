@@ -30,8 +30,8 @@ DEMO_SEED = 7
 def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, steps: int = 20,
              guidance: float = 3.0) -> dict[str, Path]:
     """Write ``scene-*.mp4`` (with its true audio), ``*.egosonics.mp4`` (generated audio), ``spectrograms.png``."""
-    from egosonics.evaluation.evaluate import event_onsets, event_scores
     from egosonics.evaluation.sync.clip import load_sync_clip
+    from egosonics.evaluation.sync.onset import event_onsets, event_scores
     from egosonics.evaluation.sync.xcorr_offset import estimate_audio_offset, estimate_offset
     from egosonics.synth.dataset import synthesize
     from egosonics.synth.settings import settings_for

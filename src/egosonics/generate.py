@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.media.audio import write_audio
+from egosonics.media.audio import limit_peak, write_audio
 from egosonics.media.formats import is_video_file
 from egosonics.media.mux import mux_audio
 from egosonics.media.video import read_frames, video_span_s
@@ -135,9 +135,7 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
             check_writable(dst, inputs=(src,))
             span = video_span_s(src)  # the one probe of the file; each window then opens it once, and mux once
             waveform, duration = generate_waveform(pipe, src, options, span_s=span)
-            peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
-            if peak > 1.0:
-                waveform = waveform / peak
+            waveform = limit_peak(waveform)
             mux_audio(src, waveform, pipe.clip_spec.sample_rate, dst, span_s=span)
             report.written.append(dst)
             if options.write_wav:

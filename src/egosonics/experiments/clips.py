@@ -31,7 +31,6 @@ import torch
 
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
-from egosonics.experiments.embeddings import resample
 from egosonics.media.formats import MEDIA_TYPES
 from egosonics.preprocess.shards import ShardDataset, prepare_settings
 from egosonics.utils.logging import progress
@@ -148,7 +147,7 @@ def spectrogram_waveform(clips: ClipSet, clip: Clip, *, seed: int = 0, n_iter: i
 
 def ground_truth_audio(clips: ClipSet, *, sample_rate: int, mode: str = "auto") -> np.ndarray:
     """Each clip's true audio at ``sample_rate``: [N, n] float32 (see the module docstring for ``mode``)."""
-    from egosonics.media.audio import read_audio
+    from egosonics.media.audio import read_audio, resample
 
     if mode not in GT_AUDIO_MODES:
         raise ValueError(f"unknown ground-truth audio mode {mode!r}; choose from {list(GT_AUDIO_MODES)}")
@@ -228,7 +227,8 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     must be the ones the shards were prepared with.
     """
     from egosonics.loading import load_pipeline
-    from egosonics.media.audio import write_audio
+    from egosonics.media.audio import limit_peak, write_audio
+    from egosonics.models.frame_encoder import FRAME_ENCODERS
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +236,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     if not todo:
         return out
     pipe = load_pipeline(model, device=torch.device(device))
-    kind = {"PixelFrameEncoder": "pixels", "ClipFrameEncoder": "clip-vit-b32"}.get(type(pipe.frame_encoder).__name__)
+    kind = next((name for name, cls in FRAME_ENCODERS.items() if isinstance(pipe.frame_encoder, cls)), None)
     frames = pipe.clip_spec.num_frames
     if kind != clips.encoder or clips.clips[0].ev.shape != (frames, pipe.frame_encoder.embedding_dim):
         raise EgoSonicsError(f"{model}: the model reads {kind} E_V of shape ({frames}, "
@@ -251,7 +251,6 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
         result = pipe(video_embedding=ev, num_inference_steps=steps, guidance_scale=guidance, generator=generator,
                       griffin_lim_iters=griffin_lim_iters)
         for clip, wave in zip(group, result.waveforms.numpy(), strict=True):
-            peak = float(np.abs(wave).max()) if len(wave) else 0.0
-            write_audio(out / f"{clip.key}.wav", wave / peak if peak > 1.0 else wave, pipe.clip_spec.sample_rate)
+            write_audio(out / f"{clip.key}.wav", limit_peak(wave), pipe.clip_spec.sample_rate)
     log.info("wrote %d generated clips to %s", len(todo), out)
     return out

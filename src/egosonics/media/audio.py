@@ -199,6 +199,22 @@ def write_audio(path: str | os.PathLike[str], waveform: np.ndarray, sample_rate:
             raise MediaError(path, f"cannot write ({exc.error_string})") from None
 
 
+def limit_peak(waveform: np.ndarray) -> np.ndarray:
+    """``waveform`` divided by its peak when that exceeds full scale (1), else unchanged: written audio never clips."""
+    peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
+    return waveform / peak if peak > 1.0 else waveform
+
+
+def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Polyphase resampling along the last axis ([..., n] → [..., round(n · to / from)]); a no-op for equal rates."""
+    if from_rate == to_rate:
+        return waveform
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(from_rate), int(to_rate))
+    return resample_poly(waveform, int(to_rate) // g, int(from_rate) // g, axis=-1).astype(np.float32)
+
+
 def encoder_rate(codec: str, sample_rate: int) -> int:
     """The rate to encode ``sample_rate`` audio at: itself if ``codec`` takes it, else the nearest higher rate it
     takes (Opus takes only 8, 12, 16, 24 and 48 kHz), else its highest."""

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 
@@ -202,7 +201,7 @@ def train(config: TrainConfig) -> Path:
 def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
     """Generate for the first validation samples: a spectrogram figure (truth above, generated below), a WAV, and an
     MP4 of the source window with the generated audio when the source video can be found."""
-    from egosonics.media.audio import write_audio
+    from egosonics.media.audio import limit_peak, write_audio
     from egosonics.media.video import read_frames, write_video
     from egosonics.spectrogram.figure import plot_spectrograms
 
@@ -227,13 +226,13 @@ def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
                               [("ground truth", sample["spec"]),
                                ("generated", waveform_to_unit(torch.from_numpy(wave), pipe.spectrogram_params))],
                               pipe.spectrogram_params, duration_s=clip.duration_s)
-            peak = max(float(np.abs(wave).max()), 1.0)
-            write_audio(folder / f"{sample['key']}.wav", wave / peak, clip.sample_rate)
+            wave = limit_peak(wave)
+            write_audio(folder / f"{sample['key']}.wav", wave, clip.sample_rate)
             source = _source_video(config.data, sample.get("meta", {}))
             if source is not None:
                 frames = read_frames(source, start_s=sample["meta"]["start_s"], duration_s=clip.duration_s,
                                      fps=clip.fps, size=(120, 160), crop=True)
-                write_video(folder / f"{sample['key']}.mp4", frames.frames, clip.fps, audio=wave / peak,
+                write_video(folder / f"{sample['key']}.mp4", frames.frames, clip.fps, audio=wave,
                             sample_rate=clip.sample_rate)
             log.info("validation outputs in %s", folder)
     except EgoSonicsError as exc:

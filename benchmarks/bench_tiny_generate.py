@@ -103,7 +103,7 @@ def _child(video: str, model: str, out_dir: str, runs: int) -> dict[str, Any]:
         timer.reset()
         total, report = time_call(lambda: generate_files(pipe, [Path(video)], Path(out_dir) / f"out{index}.mp4",
                                                          GenerateOptions(steps=STEPS, guidance=guidance)))
-        if not report.ok:
+        if report.failed:
             raise RuntimeError(f"generate_files failed: {report.failed}")
         return {"total": total, **_stage_times(timer, total)}
 

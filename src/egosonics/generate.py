@@ -54,10 +54,6 @@ class GenerateReport:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
 
 def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
     """Files as given, and the video files inside folders (sorted, not recursive)."""

@@ -1,11 +1,18 @@
 """``EgoSonicsPipeline``: video frames → synchronized waveform (paper Sec. B, C, E, G and Algorithm 1).
 
-    media.video → models.frame_encoder (E_V) → models.video_to_text (c_t) + models.syncronet (residuals)
-    → frozen UNet, DDIM loop with classifier-free guidance → VAE decode (or pixel space) → models.superres
-    → spectrogram.transform (de-normalise) → spectrogram.griffin_lim → waveform
+The stages of ``__call__``, numbered as its comments are (frames come from ``media.video.read_frames``):
 
-The stages in ``__call__`` carry these numbers. The unconditional branch of classifier-free guidance is the same model
-given an all-zero E_V (training drops E_V to zeros with a small probability).
+    1. check the inputs
+    2. frames → E_V (models.frame_encoder)
+    3. conditions: c_t from E_V (models.video_to_text)
+    4. timesteps, 5. initial noise
+    6. DDIM loop: the frozen UNet with models.syncronet's residuals, classifier-free guidance
+    7. decode to the model image (VAE, or pixel space)
+    8. super-resolution (models.superres)
+    9. spectrogram → waveform (spectrogram.transform de-normalises, spectrogram.griffin_lim)
+
+The unconditional branch of classifier-free guidance is the same model given an all-zero E_V (training drops E_V to
+zeros with a small probability).
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """``egosonics evaluate``: generated audio against ground truth, beside baselines and reference rows.
 
-Stages:
+Stages (numbered as the comments in ``evaluate`` are):
 1. Pair files by name (``NAME.mp4``/``NAME.wav`` in each folder; a ``.egosonics`` suffix is ignored).
 2. Per clip, decode the ground-truth video once (frames at its own fps, short side ``short_side``) and its audio;
    optical flow and frame differences are computed once and shared by every system.
-3. Per system, ground truth is resampled and cut to the system's protocol (length and rate: ours 10 s at 22,050 Hz,
-   Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and every weight-free
-   metric runs (``suite.WeightFreeSuite``).
-4. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
+3. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
    white noise, another clip's audio, and ground truth shifted by 0.5 s.
-5. With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
-   event times.
+4. Per system and reference row, ground truth is resampled and cut to the system's protocol (length and rate: ours
+   10 s at 22,050 Hz, Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and
+   every weight-free metric runs (``suite.WeightFreeSuite``).
+   With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
+   event times (``sync.onset.event_scores``).
    With local weight files (``WeightBasedConfig``), the weight-based metrics run too: the Alignment Score at 30, 15
    and 4 fps (E_A of each system's audio, E_V of the ground-truth video; audio shorter than 10 s is zero-padded),
    FID of spectrogram images, SpecVQGAN's Melception FID/KID/KL/ISc. Missing files fail before any clip is decoded.
-6. Write ``report.json``, ``report.md`` and ``report.html`` (comparison table, per-clip rows, spectrogram pairs, onset
-   and offset-over-time plots).
+5. Write ``report.json``, ``report.md`` and ``report.html`` (``report.py``: comparison table, per-clip rows,
+   spectrogram pairs, onset and offset-over-time plots).
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
              weights: WeightBasedConfig | None = None) -> dict[str, Any]:
     """Evaluate ``pred`` (ours) and each baseline against ``gt``; returns the report and writes it to ``out``.
 
-    ``weights`` switches on the weight-based metrics whose local files it names (module docstring, step 5). Torch
+    ``weights`` switches on the weight-based metrics whose local files it names (module docstring, step 4). Torch
     runs on the caller's thread count (``egosonics --threads``): the metrics are many small ops, and on a shared CPU
     one thread was measured 30x faster than torch's default.
     """
@@ -226,6 +226,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
                     candidates[name] = read_audio(files[clip_id], sample_rate=clip.sample_rate)
                 except EgoSonicsError as exc:
                     failed.append((f"{name}/{clip_id}", str(exc)))
+        # 3. Reference rows.
         gt_audio = clip.audio
         n = len(gt_audio)
         for name in references:
@@ -244,7 +245,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             elif name == "shifted-0.5s":
                 shift = round(0.5 * clip.sample_rate)
                 candidates[name] = np.concatenate([np.zeros(shift, np.float32), gt_audio[:-shift]])
-        # 3. Each system on its protocol.
+        # 4. Each system and reference row on its protocol.
         for name, wave in candidates.items():
             proto = protocols.get(name, protocols["ours"])
             length = min(round(proto.duration_s * clip.sample_rate), n)
@@ -261,7 +262,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
                 event_rows[name].append(event_scores(gen, proto.sample_rate, events_s))
             if index < 6:
                 rows.setdefault(name, []).append((clip_id, gen, proto.sample_rate))
-    # 4. Reports.
+    # 5. Reports.
     report: dict[str, Any] = {"pairs": len(ids), "failed": failed, "systems": {}}
     for name, suite in suites.items():
         if not suite.rows:

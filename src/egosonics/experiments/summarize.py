@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -357,8 +356,3 @@ def summarize(config: SummarizeConfig) -> dict[str, Any]:
         tmp.write_text(markdown_report(report))
     log.info("wrote %s and %s", out / "report.md", out / "report.json")
     return report
-
-
-def load_report(out: str | os.PathLike[str]) -> dict[str, Any]:
-    """A written report back (for tools and tests)."""
-    return json.loads((Path(out) / "report.json").read_text())

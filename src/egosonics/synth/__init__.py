@@ -11,7 +11,7 @@ A map, in the order a clip is made:
     scene       render_scene / render_pair: plan → camera → panorama → frames → soundtrack → Timeline
     timeline    SoundEvent, Timeline (JSON next to each clip), load_timeline
     dataset     synthesize(): N clips as MP4 + WAV + JSON and manifest.jsonl
-    bounce      the older, tiny bouncing-ball clip used by ``egosonics demo``
+    bounce      the older, tiny bouncing-ball clip used by the training tests
 """
 
 from egosonics.synth.scene import SynthScene, render_pair, render_scene

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -246,10 +245,5 @@ def _source_video(data: str, meta: dict[str, Any]) -> Path | None:
     src = prepare_settings(data).get("src")
     path = Path(src) / meta.get("source", "") if src else None
     return path if path is not None and path.is_file() else None
-
-
-def effective_steps(num_samples: int, global_batch: int, epochs: float) -> int:
-    """Steps for a number of epochs (helper for configs written in epochs, like the paper's 10 for super-resolution)."""
-    return max(1, math.ceil(epochs * num_samples / global_batch))
 
 

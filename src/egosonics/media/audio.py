@@ -1,4 +1,5 @@
-"""Audio-only decoding to mono float32, RMS in dBFS, and writing WAV/FLAC.
+"""Audio-only decoding to mono float32, RMS in dBFS, resampling and peak limiting, writing WAV/FLAC, and encoding a
+waveform into a video container's audio stream.
 
 Only the audio stream's packets are demuxed and decoded, so reading the soundtrack of a long video costs a fraction of
 decoding its pictures. Channels are averaged (an exact mean, not libswresample's +3 dB downmix), then resampled.

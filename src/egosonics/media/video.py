@@ -1,4 +1,5 @@
-"""Video decoding at a constant frame rate chosen by presentation timestamps, and writing test/synthetic videos.
+"""Video decoding at a constant frame rate chosen by presentation timestamps, the video stream's span from its
+packets, and writing test/synthetic videos.
 
 Frames are resized by libswscale while each frame is converted, so a 4K source never exists as a full-size RGB array;
 only the decoder's own YUV frame is full size. Variable-frame-rate sources are handled because every output frame is

@@ -67,7 +67,7 @@ def _child(case: str, src: str, out: str, runs: int) -> dict[str, Any]:
 
 
 def run(workdir: Path) -> dict[str, Any]:
-    from egosonics.media.mux import video_duration_s
+    from egosonics.media.video import video_duration_s
 
     result = new_result(NAME, TITLE)
     src = workdir / "src"

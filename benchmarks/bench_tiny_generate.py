@@ -6,13 +6,13 @@ random-weight tiny model folder (``EgoSonicsPipeline.from_preset("tiny").save_pr
 same time as trained ones.
 
 Measured, in one fresh child process (both cores):
-  * model loading: ``egosonics.models.loading.load_pipeline(folder)`` (what ``egosonics generate`` does);
+  * model loading: ``egosonics.loading.load_pipeline(folder)`` (what ``egosonics generate`` does);
   * the first ``egosonics.generate.generate_files`` call of the process (cold: allocations, kernel selection);
   * then, interleaved round-robin over the cases so background load hits all alike, ``RUNS`` runs of each of:
     guidance 3.0 (classifier-free guidance, UNet + Syncronet on a batch of 2) and 1.0 (batch 1), × torch threads 2
     and 1, × the UNet, Syncronet and super-resolution in contiguous or channels_last memory format.
 Per-stage times come from timing shims put around library functions from outside (``stages.StageTimer``; ``src/`` is
-not modified): probe (``video_duration_s``), decode (``read_frames``), frame encoding, video-to-text, the denoising loop
+not modified): probe (``video_span_s``), decode (``read_frames``), frame encoding, video-to-text, the denoising loop
 (from the end of ``scheduler.set_timesteps`` to the start of ``sample_to_image``; UNet and Syncronet forward times are
 shown as parts of it), super-resolution, Griffin-Lim, mux, and the rest (other).
 Also: ``egosonics generate CLIP -o OUT --model FOLDER`` as a subprocess, twice: a cold start including interpreter
@@ -53,7 +53,7 @@ def _instrument(timer: StageTimer, pipe: Any) -> None:
     import egosonics.generate as gen
     import egosonics.pipeline as pipeline_module
 
-    timer.wrap(gen, "video_duration_s", "probe")
+    timer.wrap(gen, "video_span_s", "probe")
     timer.wrap(gen, "read_frames", "decode")
     timer.wrap(gen, "mux_audio", "mux")
     timer.wrap(pipeline_module, "griffin_lim", "griffin_lim")
@@ -84,7 +84,7 @@ def _child(video: str, model: str, out_dir: str, runs: int) -> dict[str, Any]:
     import torch
 
     from egosonics.generate import GenerateOptions, generate_files
-    from egosonics.models.loading import load_pipeline
+    from egosonics.loading import load_pipeline
 
     default_threads = torch.get_num_threads()
     t_load, pipe = time_call(lambda: load_pipeline(model))
@@ -103,7 +103,7 @@ def _child(video: str, model: str, out_dir: str, runs: int) -> dict[str, Any]:
         timer.reset()
         total, report = time_call(lambda: generate_files(pipe, [Path(video)], Path(out_dir) / f"out{index}.mp4",
                                                          GenerateOptions(steps=STEPS, guidance=guidance)))
-        if not report.ok:
+        if report.failed:
             raise RuntimeError(f"generate_files failed: {report.failed}")
         return {"total": total, **_stage_times(timer, total)}
 

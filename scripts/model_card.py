@@ -242,7 +242,7 @@ def shown(path: str) -> str:
 
 def render(m: dict[str, Any]) -> str:
     """The card's tables, from the metrics JSON alone."""
-    from egosonics.evaluation.evaluate import markdown_table
+    from egosonics.evaluation.report import markdown_table
 
     s = m["settings"]
     lines = [f"Model sha256 `{m['model_sha256']}` (its weight and config files; `{shown(m['model'])}`), measured by "
@@ -299,7 +299,7 @@ def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
 def measure(args: argparse.Namespace) -> Path:
     """Stages 1-7; returns the metrics JSON."""
     from egosonics.evaluation.evaluate import evaluate
-    from egosonics.models.loading import DEFAULT_MODEL_DIR, load_pipeline, resolve_device, resolve_dtype
+    from egosonics.loading import DEFAULT_MODEL_DIR, load_pipeline, resolve_device, resolve_dtype
 
     started = time.perf_counter()
     out = Path(args.out)

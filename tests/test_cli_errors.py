@@ -49,7 +49,7 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with_audio_only = path("audio_only.m4a")
     import av
 
-    from egosonics.media.video import encode_audio
+    from egosonics.media.audio import encode_audio
 
     with av.open(str(with_audio_only), "w") as out:
         encode_audio(out, out.add_stream("aac", rate=SR, layout="mono"), clicks([0.5], SR), SR)

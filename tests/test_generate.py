@@ -9,8 +9,7 @@ import pytest
 from egosonics.cli import main
 from egosonics.generate import crossfade_join
 from egosonics.media.audio import read_audio
-from egosonics.media.mux import video_duration_s
-from egosonics.media.video import write_video
+from egosonics.media.video import video_duration_s, write_video
 from egosonics.media.windows import split_windows
 from egosonics.pipeline import EgoSonicsPipeline
 

@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from egosonics.errors import MediaError
-from egosonics.media.audio import SILENCE_DBFS, read_audio, rms, rms_dbfs, write_audio
-from egosonics.media.video import encode_audio, write_video
+from egosonics.media.audio import SILENCE_DBFS, encode_audio, read_audio, rms, rms_dbfs, write_audio
+from egosonics.media.video import write_video
 from tests.conftest import click_onsets, clicks, numbered_frames
 
 SR = 22_050
@@ -205,3 +205,24 @@ def test_write_audio_failure_leaves_nothing(out_dir: Path, monkeypatch: pytest.M
     assert str(existing) in str(info.value)
     assert existing.read_bytes() == before  # the old file is untouched, the partial one removed
     assert [p.name for p in out_dir.iterdir()] == ["keep.wav"]
+
+
+def test_limit_peak_scales_only_what_would_clip() -> None:
+    from egosonics.media.audio import limit_peak
+
+    quiet = np.array([0.5, -1.0, 0.25], np.float32)
+    assert limit_peak(quiet) is quiet
+    loud = np.array([0.5, -2.0, 1.0], np.float32)
+    np.testing.assert_allclose(limit_peak(loud), [0.25, -1.0, 0.5])
+    assert len(limit_peak(np.zeros(0, np.float32))) == 0
+
+
+def test_resample_is_polyphase_along_the_last_axis() -> None:
+    from egosonics.media.audio import resample
+
+    x = np.sin(2 * np.pi * 440 * np.arange(22_050) / 22_050).astype(np.float32)
+    assert resample(x, 22_050, 22_050) is x
+    y = resample(np.stack([x, x]), 22_050, 16_000)
+    assert y.shape == (2, 16_000) and y.dtype == np.float32
+    np.testing.assert_allclose(y[0, 1000:-1000], np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)[1000:-1000],
+                               atol=1e-2)

@@ -13,8 +13,8 @@ import pytest
 from egosonics.errors import MediaError
 from egosonics.media import mux
 from egosonics.media.audio import read_audio
-from egosonics.media.mux import mux_audio, video_duration_s, video_span_s
-from egosonics.media.video import write_video
+from egosonics.media.mux import mux_audio
+from egosonics.media.video import video_duration_s, video_span_s, write_video
 from tests.conftest import (
     audio_span_s,
     chirp,
@@ -246,3 +246,22 @@ def test_video_duration_from_packets(sources: dict[str, Path]) -> None:
         assert video_duration_s(sources[name]) == pytest.approx(2.0, abs=1e-3), name
     start, end = video_span_s(sources["h264_aac.ts"])
     assert 0 < start < 0.2 and end - start == pytest.approx(2.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["h264_aac.ts", "h264_aac.mkv"])
+def test_mux_with_the_span_given_reads_the_input_once(name: str, sources: dict[str, Path], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that has probed the span (generate) passes it: the input is opened once, to copy its packets, and
+    the output holds what it holds when mux_audio probes the span itself (also for MPEG-TS, whose video starts
+    after the file's time origin)."""
+    src, wave = sources[name], clicks(NEW_CLICKS, 2 * SR, SR)
+    probed = mux_audio(src, wave, SR, tmp_path / "probed.mkv")
+    opened: list[str] = []
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda file, *a, **k: (opened.append(str(file)), real_open(file, *a, **k))[1])
+    given = mux_audio(src, wave, SR, tmp_path / "given.mkv", span_s=video_span_s(src))
+    assert opened.count(str(src)) == 2  # video_span_s above, then the copy: mux_audio itself opened it once
+    check_output(src, given)
+    assert video_packets(given) == video_packets(probed)
+    assert stream_spans(given) == stream_spans(probed)
+    np.testing.assert_array_equal(read_audio(given), read_audio(probed))

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from egosonics.media.audio import read_audio
-from egosonics.media.mux import video_span_s
-from egosonics.media.video import read_frames
+from egosonics.media.video import read_frames, video_span_s
 from egosonics.resynth import resynthesize
 from tests.conftest import REAL_CLIPS, audio_span_s, video_packets
 

@@ -344,7 +344,7 @@ def test_truncated_file_with_index_first_is_an_error_only_where_frames_are_missi
 def test_no_video_stream_and_no_frames(out_dir: Path) -> None:
     audio_only = out_dir / "audio.mkv"
     with av.open(str(audio_only), "w") as out:
-        from egosonics.media.video import encode_audio
+        from egosonics.media.audio import encode_audio
 
         encode_audio(out, out.add_stream("aac", rate=22050, layout="mono"), np.zeros(2205, np.float32), 22050)
     with pytest.raises(MediaError, match="has no video stream"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -19,8 +18,6 @@ from egosonics import __version__
 from egosonics.commands import COMMANDS
 from egosonics.errors import EgoSonicsError
 from egosonics.options import THREADS
-
-log = logging.getLogger("egosonics")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -41,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"egosonics {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    verbosity.add_argument("-v", "--verbose", action="count", default=0,
+                           help="debug log output (-vv: also from libraries)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--threads", dest="torch_threads", type=THREADS, default=None, metavar="N",
                         help="CPU threads for torch (default: torch's own choice, one per core). On a machine other "

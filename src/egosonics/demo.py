@@ -34,8 +34,8 @@ def run_demo(out_dir: Path, pipe: EgoSonicsPipeline, *, scene_seed: int = DEMO_S
 
     import torch
 
-    from egosonics.evaluation.evaluate import event_onsets, event_scores
     from egosonics.evaluation.sync.clip import load_sync_clip
+    from egosonics.evaluation.sync.onset import event_onsets, event_scores
     from egosonics.evaluation.sync.xcorr_offset import estimate_audio_offset, estimate_offset
     from egosonics.generate import generate_files
     from egosonics.media.audio import read_audio

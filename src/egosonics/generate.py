@@ -18,21 +18,19 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.media.audio import write_audio
-from egosonics.media.files import check_writable
-from egosonics.media.mux import mux_audio, video_duration_s
-from egosonics.media.video import read_frames
+from egosonics.media.audio import limit_peak, write_audio
+from egosonics.media.formats import is_video_file
+from egosonics.media.mux import mux_audio
+from egosonics.media.video import read_frames, video_span_s
 from egosonics.media.windows import Window, split_windows
 from egosonics.models.frame_encoder import frame_input_size
 from egosonics.options import DEFAULTS, GenerateOptions
 from egosonics.pipeline import EgoSonicsPipeline
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
+from egosonics.utils.output import check_writable
 
 log = logging.getLogger(__name__)
-
-VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".ts", ".mpg", ".mpeg", ".wmv", ".flv",
-                    ".3gp"}
 
 
 @dataclass
@@ -41,10 +39,6 @@ class GenerateReport:
 
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 OUTPUT_TAG = ".egosonics"  # outputs are NAME.egosonics.EXT: never taken as inputs when a folder is searched
@@ -68,7 +62,7 @@ def collect_inputs(paths: list[str | os.PathLike[str]]) -> list[Path]:
         if path.is_dir():
             for candidate in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
-                if (candidate.is_file() and candidate.suffix.lower() in VIDEO_EXTENSIONS and not hidden
+                if (candidate.is_file() and is_video_file(candidate) and not hidden
                         and not is_output(candidate)):
                     found.append(candidate)
         else:
@@ -96,7 +90,7 @@ def output_paths(inputs: list[Path], out: Path) -> dict[Path, Path]:
     Raises:
         EgoSonicsError: an output would be one of the inputs, or two inputs would write the same output.
     """
-    if len(inputs) == 1 and out.suffix.lower() in VIDEO_EXTENSIONS and not out.is_dir():
+    if len(inputs) == 1 and is_video_file(out) and not out.is_dir():
         targets = {inputs[0]: out}
     else:
         folders = {src: Path(os.path.abspath(src)).parent for src in inputs}  # as named: symlinks not followed
@@ -136,10 +130,15 @@ def crossfade_join(pieces: list[np.ndarray], windows: list[Window], sample_rate:
     return out
 
 
-def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOptions) -> tuple[np.ndarray, float]:
-    """The generated soundtrack of one video, as long as its video stream: (waveform [n], duration in s)."""
+def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOptions, *,
+                      span_s: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
+    """The generated soundtrack of one video, as long as its video stream: (waveform [n], duration in s).
+
+    ``span_s`` is the video's (start, end) from ``video_span_s``, when the caller has probed it already.
+    """
     clip = pipe.clip_spec
-    duration = video_duration_s(video)
+    start_s, end_s = span_s if span_s is not None else video_span_s(video)
+    duration = end_s - start_s
     hop = clip.duration_s - options.overlap_s
     windows = split_windows(duration, window_s=clip.duration_s, hop_s=hop)
     size = frame_input_size(pipe.frame_encoder)
@@ -170,11 +169,10 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
             if dst != out:  # a folder of outputs, mirroring the inputs' tree
                 dst.parent.mkdir(parents=True, exist_ok=True)
             check_writable(dst, inputs=(src,))
-            waveform, duration = generate_waveform(pipe, src, options)
-            peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
-            if peak > 1.0:
-                waveform = waveform / peak
-            mux_audio(src, waveform, pipe.clip_spec.sample_rate, dst)
+            span = video_span_s(src)  # the one probe of the file; each window then opens it once, and mux once
+            waveform, duration = generate_waveform(pipe, src, options, span_s=span)
+            waveform = limit_peak(waveform)
+            mux_audio(src, waveform, pipe.clip_spec.sample_rate, dst, span_s=span)
             report.written.append(dst)
             if options.write_wav:
                 wav = dst.with_suffix(".wav")

@@ -168,7 +168,7 @@ def generate_options(args: argparse.Namespace, **extra: object) -> GenerateOptio
 
 def load_model(args: argparse.Namespace) -> EgoSonicsPipeline:
     """The pipeline named by ``--model --device --dtype``; says so in one line when the model folder is missing."""
-    from egosonics.models.loading import load_pipeline, resolve_device, resolve_dtype
+    from egosonics.loading import load_pipeline, resolve_device, resolve_dtype
 
     where = resolve_device(args.device)
     return load_pipeline(args.model, device=where, dtype=resolve_dtype(args.dtype, where))

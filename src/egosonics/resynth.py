@@ -17,11 +17,13 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
 from egosonics.evaluation.spectral import log_spectral_distance, spectral_convergence
-from egosonics.media.audio import audio_format, read_audio, write_audio
-from egosonics.media.files import check_readable, check_video, check_writable
-from egosonics.media.mux import mux_audio, video_span_s
+from egosonics.media.audio import audio_format, limit_peak, read_audio, write_audio
+from egosonics.media.files import check_readable, check_video
+from egosonics.media.mux import mux_audio
+from egosonics.media.video import video_span_s
 from egosonics.spectrogram.codec import decode_windows, encode_windows
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
+from egosonics.utils.output import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,10 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
     sc = float(spectral_convergence(reference, estimate, params)) if np.any(audio) else float("nan")
     lsd = float(log_spectral_distance(reference, estimate, params))
     # 5. Write.
-    peak = float(np.abs(resynth).max()) if len(resynth) else 0.0
-    if peak > 1.0:
-        log.warning("resynthesised audio peaks at %.2f; scaled down to avoid clipping", peak)
-        resynth = resynth / peak
+    limited = limit_peak(resynth)
+    if limited is not resynth:
+        log.warning("resynthesised audio peaks at %.2f; scaled down to avoid clipping", float(np.abs(resynth).max()))
+    resynth = limited
     mux_audio(video, resynth, clip.sample_rate, out)
     if wav is not None:
         try:

@@ -82,7 +82,7 @@ def demo(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """The demo on the tiny model (2 steps, 4 Griffin-Lim iterations), served on loopback; ``demo.pipe`` counts."""
     from egosonics.app.limits import Limits
     from egosonics.app.web import AppConfig, build_app
-    from egosonics.models.loading import load_pipeline
+    from egosonics.loading import load_pipeline
     from egosonics.options import GenerateOptions
 
     pipe = CountingPipe(load_pipeline(tiny_model))

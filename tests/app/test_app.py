@@ -59,7 +59,7 @@ def test_check_upload_names_the_file_the_value_and_the_limit(videos: dict[str, P
 
 def test_app_says_at_start_up_when_there_is_no_default_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("egosonics.models.loading.DEFAULT_MODEL_DIR", tmp_path / "default_model")
+    monkeypatch.setattr("egosonics.loading.DEFAULT_MODEL_DIR", tmp_path / "default_model")
     assert main(["app", "--port", str(free_port())]) == 1
     err = capsys.readouterr().err
     assert f"egosonics: error: no default model is installed ({tmp_path / 'default_model'} is missing); " \

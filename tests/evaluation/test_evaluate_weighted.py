@@ -69,7 +69,7 @@ def test_evaluate_with_weight_based_metrics(folders, tmp_path: Path, no_download
     threads = torch.get_num_threads()
     report = evaluate(folders["pred"], folders["gt"], tmp_path / "report", references=("ground-truth",),
                       weights=weights)
-    assert torch.get_num_threads() == threads  # runs on one thread, then gives the caller its own back
+    assert torch.get_num_threads() == threads  # the caller's (--threads) count, left as it was
     ours, truth = report["systems"]["ours"], report["systems"]["ground-truth"]
     align = ours["alignment_score"]
     assert align["n"] == 2 and align["fps"] == [30, 15, 4] and align["classifier"]["accuracy"] == 0.75

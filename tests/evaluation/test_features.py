@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from egosonics.evaluation.embeddings import EMBEDDINGS, embed, logmel_stats, mfcc_stats
-from egosonics.evaluation.features import delta, frame_rms, mel_filterbank, mel_spectrogram, mfcc, stft_magnitude
+from egosonics.evaluation.features import delta, frame_rms, magnitude_spectrogram, mel_filterbank, mel_spectrogram, mfcc
 from tests.conftest import chirp, noise_bursts
 
 librosa = pytest.importorskip("librosa")
@@ -44,13 +44,13 @@ def test_mel_spectrogram_and_mfcc_match_librosa(signal: np.ndarray) -> None:
 
 def test_stft_magnitude_options(signal: np.ndarray) -> None:
     x = torch.from_numpy(signal)
-    mag = stft_magnitude(x, n_fft=1024, hop_length=120, win_length=600, pad_mode="reflect", floor=1e-7)
+    mag = magnitude_spectrogram(x, n_fft=1024, hop_length=120, win_length=600, pad_mode="reflect", floor=1e-7)
     assert mag.shape == (513, 1 + len(signal) // 120)
     assert float(mag.min()) >= np.sqrt(1e-7) * 0.999
-    power = stft_magnitude(x, n_fft=512, hop_length=128, power=2.0)
-    torch.testing.assert_close(power, stft_magnitude(x, n_fft=512, hop_length=128) ** 2, rtol=1e-4, atol=1e-6)
+    power = magnitude_spectrogram(x, n_fft=512, hop_length=128, power=2.0)
+    torch.testing.assert_close(power, magnitude_spectrogram(x, n_fft=512, hop_length=128) ** 2, rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="n_fft=0"):
-        stft_magnitude(x, n_fft=0, hop_length=1)
+        magnitude_spectrogram(x, n_fft=0, hop_length=1)
 
 
 def test_embeddings_shapes_batches_and_settings(signal: np.ndarray) -> None:

@@ -21,7 +21,7 @@ from egosonics.experiments.embeddings import (
     minilm_folder,
 )
 from egosonics.experiments.model import SummarizationCNN
-from egosonics.experiments.summarize import SummarizeConfig, mean_ci, score, split_groups, summarize
+from egosonics.experiments.summarize import SummarizeConfig, score, seed_stats, split_groups, summarize
 from egosonics.media.audio import read_audio, write_audio
 
 # Small and fast: 5 seeds, a 32-channel CNN, one CPU thread (fastest for this size, and polite on a busy machine).
@@ -218,11 +218,11 @@ def test_split_keeps_groups_whole_and_both_sides_filled():
         split_groups(["one"] * 4, seed=0, test_fraction=0.5)
 
 
-def test_mean_ci_is_the_student_t_interval():
-    stat = mean_ci([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert stat["mean"] == 3.0 and stat["std"] == pytest.approx(np.sqrt(2.5))
+def test_seed_stats_give_the_student_t_interval():
+    stat = seed_stats([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert stat["mean"] == 3.0 and stat["n"] == 5 and stat["std"] == pytest.approx(np.sqrt(2.5))
     assert stat["ci95"] == pytest.approx(2.776445 * np.sqrt(2.5) / np.sqrt(5), rel=1e-5)
-    assert mean_ci([0.5])["ci95"] is None
+    assert seed_stats([0.5])["ci95"] is None
 
 
 def test_generated_files_are_found_per_window_or_per_source(tmp_path):

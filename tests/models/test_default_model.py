@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from egosonics.evaluation.evaluate import event_onsets, event_scores
+from egosonics.evaluation.sync.onset import event_onsets, event_scores
+from egosonics.loading import DEFAULT_MODEL_DIR, load_pipeline
 from egosonics.media.video import read_frames
 from egosonics.models.frame_encoder import frame_input_size
-from egosonics.models.loading import DEFAULT_MODEL_DIR, load_pipeline
 from egosonics.synth.dataset import synthesize
 from egosonics.synth.settings import settings_for
 

@@ -152,7 +152,7 @@ def test_pixel_norm_survives_save_load_and_old_folders_default_to_minus_one_one(
 def test_diffusion_loss_target_follows_the_scheduler(prediction_type, monkeypatch):
     from diffusers import DDIMScheduler
 
-    from egosonics.pipeline import diffusion_loss
+    from egosonics.training.diffusion import diffusion_loss
 
     pipe = EgoSonicsPipeline.from_preset("tiny", seed=0)
     pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config, prediction_type=prediction_type)

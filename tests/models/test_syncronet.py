@@ -9,7 +9,8 @@ from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
 from egosonics.models.presets import SD21_UNET, SD21_VAE
 from egosonics.models.syncronet import Syncronet, TemporalConditioningEmbedding, video_embedding_to_hint
-from egosonics.pipeline import EgoSonicsPipeline, diffusion_loss, set_trainable
+from egosonics.pipeline import EgoSonicsPipeline
+from egosonics.training.diffusion import diffusion_loss, set_trainable
 
 TOY_UNET = dict(sample_size=16, in_channels=4, out_channels=4, block_out_channels=(8, 16), layers_per_block=1,
                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),

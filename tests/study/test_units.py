@@ -14,8 +14,9 @@ from scipy import stats
 
 from egosonics.study.config import StudyError, load_study
 from egosonics.study.plan import build_plan
-from egosonics.study.results import mean_ci, wilson
+from egosonics.study.results import wilson
 from egosonics.study.store import StudyStore
+from egosonics.utils.stats import mean_ci
 
 from .conftest import make_study
 
@@ -88,11 +89,13 @@ def test_capped_plans_share_pages_equally_among_systems(tmp_path: Path, clip_fil
 
 def test_mean_ci_is_the_student_t_interval() -> None:
     values = [4, 5, 3, 4, 4, 2, 5]
-    mean, low, high = mean_ci(values)
+    ci = mean_ci(values)
     ref = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
-    assert mean == pytest.approx(np.mean(values)) and (low, high) == pytest.approx(ref)
-    assert mean_ci([]) == (None, None, None) and mean_ci([3]) == (3.0, None, None)
-    assert mean_ci([4, 4, 4]) == (4.0, 4.0, 4.0)
+    assert ci.mean == pytest.approx(np.mean(values)) and (ci.low, ci.high) == pytest.approx(ref)
+    assert ci.std == pytest.approx(np.std(values, ddof=1)) and ci.n == len(values)
+    assert (mean_ci([]).mean, mean_ci([]).low) == (None, None)
+    assert (mean_ci([3]).mean, mean_ci([3]).low, mean_ci([3]).high) == (3.0, None, None)
+    assert (mean_ci([4, 4, 4]).mean, mean_ci([4, 4, 4]).low, mean_ci([4, 4, 4]).high) == (4.0, 4.0, 4.0)
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (10, 10), (7, 12), (1, 1), (50, 100)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from egosonics.errors import EgoSonicsError, MediaError
 from egosonics.media.files import check_video, open_input
-from egosonics.media.mux import video_duration_s
+from egosonics.media.video import video_duration_s
 
 MB = 2**20
 

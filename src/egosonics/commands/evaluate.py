@@ -13,7 +13,8 @@ SHORT_SIDE = whole(16, 4096)
 
 
 def run(args: argparse.Namespace) -> int:
-    from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate, markdown_table
+    from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate
+    from egosonics.evaluation.report import markdown_table
 
     baselines, protocols = {}, {}
     for spec in args.baseline or []:

@@ -1,29 +1,26 @@
 """``egosonics evaluate``: generated audio against ground truth, beside baselines and reference rows.
 
-Stages:
+Stages (numbered as the comments in ``evaluate`` are):
 1. Pair files by name (``NAME.mp4``/``NAME.wav`` in each folder; a ``.egosonics`` suffix is ignored).
 2. Per clip, decode the ground-truth video once (frames at its own fps, short side ``short_side``) and its audio;
    optical flow and frame differences are computed once and shared by every system.
-3. Per system, ground truth is resampled and cut to the system's protocol (length and rate: ours 10 s at 22,050 Hz,
-   Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and every weight-free
-   metric runs (``suite.WeightFreeSuite``).
-4. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
+3. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
    white noise, another clip's audio, and ground truth shifted by 0.5 s.
-5. With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
-   event times.
+4. Per system and reference row, ground truth is resampled and cut to the system's protocol (length and rate: ours
+   10 s at 22,050 Hz, Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and
+   every weight-free metric runs (``suite.WeightFreeSuite``).
+   With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
+   event times (``sync.onset.event_scores``).
    With local weight files (``WeightBasedConfig``), the weight-based metrics run too: the Alignment Score at 30, 15
    and 4 fps (E_A of each system's audio, E_V of the ground-truth video; audio shorter than 10 s is zero-padded),
    FID of spectrogram images, SpecVQGAN's Melception FID/KID/KL/ISc. Missing files fail before any clip is decoded.
-6. Write ``report.json``, ``report.md`` and ``report.html`` (comparison table, per-clip rows, spectrogram pairs, onset
-   and offset-over-time plots).
+5. Write ``report.json``, ``report.md`` and ``report.html`` (``report.py``: comparison table, per-clip rows,
+   spectrogram pairs, onset and offset-over-time plots).
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +31,14 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import EgoSonicsError
-from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite, _jsonable
+from egosonics.evaluation.report import summary_table, write_report
+from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite
 from egosonics.evaluation.sync.motion import farneback_trajectory, frame_difference
-from egosonics.evaluation.sync.onset import condfoley_scores, detect_onsets, onset_f1
-from egosonics.media.files import atomic_output
+from egosonics.evaluation.sync.onset import event_onsets, event_scores
+from egosonics.media.formats import is_media_file, is_video_file
 
 log = logging.getLogger(__name__)
 
-MEDIA_EXTENSIONS = {".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".wav", ".flac", ".mp3", ".ogg", ".m4a"}
 
 
 @dataclass(frozen=True)
@@ -162,44 +159,16 @@ def clip_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise EgoSonicsError(f"{root}: folder not found")
     found: dict[str, Path] = {}
     for path in sorted(root.iterdir()):
-        if path.suffix.lower() not in MEDIA_EXTENSIONS or not path.is_file():
+        if not is_media_file(path) or not path.is_file():
             continue
         name = path.stem.removesuffix(".egosonics")
-        if name not in found or path.suffix.lower() not in (".wav", ".flac"):
+        if name not in found or is_video_file(path):
             found[name] = path
     return found
 
 
-def _resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    if from_rate == to_rate:
-        return x
-    from scipy.signal import resample_poly
-
-    g = math.gcd(from_rate, to_rate)
-    return resample_poly(x, to_rate // g, from_rate // g).astype(np.float32)
-
-
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
     return x[:n] if len(x) >= n else np.pad(x, (0, n - len(x)))
-
-
-def event_onsets(path: Path) -> np.ndarray:
-    """True onset times (s) of a timeline JSON (``{"events": [{"onset_s": ...}, ...]}``)."""
-    data = json.loads(path.read_text())
-    return np.array(sorted(e["onset_s"] for e in data.get("events", []) if e.get("visible", True)), dtype=np.float64)
-
-
-def event_scores(generated: np.ndarray, sample_rate: int, events_s: np.ndarray) -> dict[str, float]:
-    """Onset hit accuracy (±0.1 s, CondFoleyGen) and onset F1 (±50 ms) against true event times."""
-    from egosonics.evaluation.sync.av_align import to_librosa_rate
-
-    wave = to_librosa_rate(generated, sample_rate)
-    detected = detect_onsets(wave, 22_050)
-    reference = np.round(events_s * 22_050).astype(np.int64)
-    cf = condfoley_scores(reference, detected, wave)
-    f1 = onset_f1(events_s, detected / 22_050)
-    return {"event_hit_acc": cf.hit_accuracy, "event_f1": f1.f1, "event_precision": f1.precision,
-            "event_recall": f1.recall}
 
 
 def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str | os.PathLike[str], *,
@@ -209,26 +178,12 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
              weights: WeightBasedConfig | None = None) -> dict[str, Any]:
     """Evaluate ``pred`` (ours) and each baseline against ``gt``; returns the report and writes it to ``out``.
 
-    ``weights`` switches on the weight-based metrics whose local files it names (module docstring, step 5). Runs
-    torch on one thread (many small ops: one thread is much faster on a shared CPU, measured 30x) and restores the
-    caller's thread count afterwards.
+    ``weights`` switches on the weight-based metrics whose local files it names (module docstring, step 4). Torch
+    runs on the caller's thread count (``egosonics --threads``): the metrics are many small ops, and on a shared CPU
+    one thread was measured 30x faster than torch's default.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _evaluate(pred, gt, out, baselines=baselines, protocols=protocols, events=events,
-                         references=references, short_side=short_side, vocoder_iters=vocoder_iters, seed=seed,
-                         weights=weights)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str | os.PathLike[str], *,
-              baselines: dict[str, str] | None, protocols: dict[str, Protocol] | None,
-              events: str | os.PathLike[str] | None, references: tuple[str, ...], short_side: int | None,
-              vocoder_iters: int, seed: int, weights: WeightBasedConfig | None) -> dict[str, Any]:
     from egosonics.evaluation.sync.clip import load_sync_clip
-    from egosonics.media.audio import read_audio
+    from egosonics.media.audio import read_audio, resample
     from egosonics.spectrogram.codec import decode_windows, encode_windows
     from egosonics.utils.logging import progress
 
@@ -271,6 +226,7 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
                     candidates[name] = read_audio(files[clip_id], sample_rate=clip.sample_rate)
                 except EgoSonicsError as exc:
                     failed.append((f"{name}/{clip_id}", str(exc)))
+        # 3. Reference rows.
         gt_audio = clip.audio
         n = len(gt_audio)
         for name in references:
@@ -289,13 +245,13 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
             elif name == "shifted-0.5s":
                 shift = round(0.5 * clip.sample_rate)
                 candidates[name] = np.concatenate([np.zeros(shift, np.float32), gt_audio[:-shift]])
-        # 3. Each system on its protocol.
+        # 4. Each system and reference row on its protocol.
         for name, wave in candidates.items():
             proto = protocols.get(name, protocols["ours"])
             length = min(round(proto.duration_s * clip.sample_rate), n)
             frames_n = min(len(clip.frames), max(2, round(length / clip.sample_rate * clip.fps)))
-            ref = _resample(_fit(gt_audio, length), clip.sample_rate, proto.sample_rate)
-            gen = _resample(_fit(wave, length), clip.sample_rate, proto.sample_rate)
+            ref = resample(_fit(gt_audio, length), clip.sample_rate, proto.sample_rate)
+            gen = resample(_fit(wave, length), clip.sample_rate, proto.sample_rate)
             gen = _fit(gen, len(ref))
             suites[name].update(clip_id=clip_id, generated=gen, reference=ref, fps=clip.fps,
                                 trajectory=trajectory[:frames_n - 1], motion=motion[:frames_n])
@@ -306,7 +262,7 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
                 event_rows[name].append(event_scores(gen, proto.sample_rate, events_s))
             if index < 6:
                 rows.setdefault(name, []).append((clip_id, gen, proto.sample_rate))
-    # 4. Reports.
+    # 5. Reports.
     report: dict[str, Any] = {"pairs": len(ids), "failed": failed, "systems": {}}
     for name, suite in suites.items():
         if not suite.rows:
@@ -319,127 +275,3 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
     report["table"] = summary_table(report)
     write_report(Path(out), report, rows, gt_files)
     return report
-
-
-SUMMARY_COLUMNS = [
-    ("onset F1 (events)", ("events", "event_f1"), "higher"),
-    ("hit acc (events)", ("events", "event_hit_acc"), "higher"),
-    ("onset F1 (vs GT)", ("onset", "f1"), "higher"),
-    ("hit acc (vs GT)", ("onset", "hit_acc"), "higher"),
-    ("AV-Align", ("av_align", "av_align"), "higher"),
-    ("|offset| vs GT audio (frames)", ("xcorr_offset_gt", "mean_abs_offset_frames"), "lower"),
-    ("|offset| (s)", ("xcorr_offset", "mean_abs_offset_s"), "lower"),
-    ("offset <= 1 frame", ("xcorr_offset", "frac_within_1_frame"), "higher"),
-    ("Alignment Score", ("alignment_score", "score_30fps"), "higher"),
-    ("AS 15 fps", ("alignment_score", "score_15fps"), "higher"),
-    ("AS 4 fps", ("alignment_score", "score_4fps"), "higher"),
-    ("FID spec", ("fid_spec_inception", "fid"), "lower"),
-    ("Melception FID", ("melception", "fid"), "lower"),
-    ("Melception KL", ("melception", "kl"), "lower"),
-    ("FD log-mel", ("fd_logmel", "fd"), "lower"),
-    ("LSD", ("spec_paired", "lsd"), "lower"),
-    ("mel-L1", ("spec_paired", "mel_l1"), "lower"),
-]
-
-
-def _get(result: dict[str, Any], path: tuple[str, str]) -> float | None:
-    value = result.get(path[0], {})
-    value = value.get(path[1]) if isinstance(value, dict) else None
-    return float(value) if isinstance(value, (int, float)) and value is not None else None
-
-
-def summary_table(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per system with the headline numbers."""
-    table = []
-    for name, result in report["systems"].items():
-        row: dict[str, Any] = {"system": name, "n": result["meta"]["n"]}
-        for label, path, _ in SUMMARY_COLUMNS:
-            row[label] = _get(result, path)
-        table.append(row)
-    return table
-
-
-def markdown_table(table: list[dict[str, Any]]) -> str:
-    columns = ["system", "n"] + [label for label, _, _ in SUMMARY_COLUMNS if any(r.get(label) is not None
-                                                                                  for r in table)]
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")  # a literal bar ("|offset|") would split the column
-
-    lines = ["| " + " | ".join(cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
-    for row in table:
-        cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
-        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
-    return "\n".join(lines)
-
-
-def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], gt_files: dict[str, Path]) -> None:
-    """``report.json``, ``report.md`` and ``report.html`` with figures in ``out/figures``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from egosonics.spectrogram.params import DEFAULT_PARAMS
-    from egosonics.spectrogram.transform import waveform_to_unit
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
-    with atomic_output(out / "report.json") as tmp:
-        tmp.write_text(json.dumps(_jsonable(report), indent=1))
-    md = markdown_table(report["table"])
-    with atomic_output(out / "report.md") as tmp:
-        tmp.write_text(f"# Evaluation\n\n{report['pairs']} clips.\n\n{md}\n")
-    figures = []
-    ours = examples.get("ours", [])
-    truth = {c: w for c, w, _ in examples.get("ground-truth", [])}
-    for clip_id, wave, rate in ours:
-        if clip_id not in truth or rate != DEFAULT_CLIP.sample_rate:
-            continue
-        fig, axes = plt.subplots(3, 1, figsize=(10, 7))
-        for ax, (title, w) in zip(axes[:2], [("ground truth", truth[clip_id]), ("generated", wave)], strict=True):
-            image = waveform_to_unit(torch.from_numpy(np.ascontiguousarray(w)), DEFAULT_PARAMS).numpy()
-            ax.imshow(image, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, len(w) / rate, 0, rate / 2))
-            ax.set_title(f"{clip_id}: {title}")
-            ax.set_ylabel("Hz")
-        track = next((r.get("offset_track") for r in report["systems"]["ours"]["rows"] if r["clip_id"] == clip_id),
-                     None)
-        if track:
-            axes[2].plot(track["times_s"], track["offsets_frames"], marker="o")
-            axes[2].axhline(0, color="grey", linewidth=0.8)
-            axes[2].set_ylabel("offset (frames)")
-        axes[2].set_xlabel("time (s)")
-        axes[2].set_title("estimated audio-video offset over time (2 s windows)")
-        fig.tight_layout()
-        name = f"figures/{clip_id}.png"
-        fig.savefig(out / name, dpi=80)
-        plt.close(fig)
-        figures.append(name)
-    table_html = _html_table(report["table"])
-    rows_html = _html_table([{"clip": r["clip_id"], "AV-Align": r.get("av_align"), "onset F1": r.get("onset_f1"),
-                              "hit acc": r.get("onset_hit_acc"), "offset (frames)": r.get("offset_frames")}
-                             for r in report["systems"]["ours"]["rows"]])
-    classifier = next((r["alignment_score"].get("classifier") for r in report["systems"].values()
-                       if "alignment_score" in r), None)
-    accuracy = (classifier or {}).get("accuracy")
-    note = (f"<p>Alignment classifier, held-out accuracy: {accuracy:.3f} ({classifier.get('n_windows')} windows)</p>"
-            if accuracy is not None else "")
-    body = (f"<h1>EgoSonics evaluation</h1><p>{report['pairs']} clips; failed: {len(report['failed'])}</p>{note}"
-            f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}<h2>Examples</h2>"
-            + "".join(f'<p><img src="{html.escape(f)}" width="800"></p>' for f in figures))
-    with atomic_output(out / "report.html") as tmp:
-        tmp.write_text(f"<!doctype html><meta charset='utf-8'><title>EgoSonics evaluation</title>"
-                       f"<style>td,th{{padding:2px 8px;text-align:right}}</style>{body}")
-    log.info("wrote %s", out / "report.html")
-
-
-def _html_table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p>(none)</p>"
-    columns = list(rows[0])
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(
-        f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
-        for v in (r.get(c) for c in columns)) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"

@@ -4,7 +4,7 @@ Torch (and scipy for the delta filter) only, so that evaluation needs no librosa
 the librosa function it names (same defaults, same numbers up to float round-off; ``tests/evaluation`` checks this
 against librosa, a dev dependency).
 
-    waveform [..., n] ──stft_magnitude──► |STFT| [..., n_fft/2+1, T]
+    waveform [..., n] ──magnitude_spectrogram──► |STFT| [..., n_fft/2+1, T]
                       ──mel_spectrogram──► mel [..., n_mels, T]      librosa.feature.melspectrogram
                       ──mfcc──► [..., n_mfcc, T]                     librosa.feature.mfcc (power dB, top_db 80, DCT-II)
     features [..., T] ──delta──► [..., T]                            librosa.feature.delta (Savitzky-Golay, width 9)
@@ -31,7 +31,7 @@ def as_waveform(waveform: np.ndarray | torch.Tensor, *, dtype: torch.dtype = tor
     return tensor.to(dtype)
 
 
-def stft_magnitude(waveform: torch.Tensor, *, n_fft: int, hop_length: int, win_length: int | None = None,
+def magnitude_spectrogram(waveform: torch.Tensor, *, n_fft: int, hop_length: int, win_length: int | None = None,
                    power: float = 1.0, pad_mode: str = "constant", floor: float = 0.0) -> torch.Tensor:
     """|STFT|^power of a centred STFT with a periodic Hann window: [..., n] → [..., n_fft/2+1, 1 + n // hop].
 
@@ -100,7 +100,7 @@ def mel_spectrogram(waveform: torch.Tensor, *, sample_rate: int, n_fft: int = 20
                     n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
                     power: float = 2.0) -> torch.Tensor:
     """Mel spectrogram, librosa.feature.melspectrogram with the same arguments: [..., n] → [..., n_mels, T]."""
-    spec = stft_magnitude(waveform, n_fft=n_fft, hop_length=hop_length, power=power)  # [..., F, T]
+    spec = magnitude_spectrogram(waveform, n_fft=n_fft, hop_length=hop_length, power=power)  # [..., F, T]
     bank = torch.tensor(mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax), dtype=spec.dtype,
                         device=spec.device)  # [M, F] (a copy: the cached array is read-only)
     return torch.einsum("mf,...ft->...mt", bank, spec)

@@ -15,7 +15,7 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.evaluation.base import Metric, nan_mean
-from egosonics.evaluation.features import as_waveform, mel_spectrogram, mfcc, stft_magnitude
+from egosonics.evaluation.features import as_waveform, magnitude_spectrogram, mel_spectrogram, mfcc
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
 from egosonics.spectrogram.transform import stft
 
@@ -93,9 +93,9 @@ def multi_resolution_stft(reference: torch.Tensor | np.ndarray, estimate: torch.
     ref, est = _pair(reference, estimate)
     sc, mag = torch.zeros(ref.shape[:-1]), torch.zeros(ref.shape[:-1])
     for n_fft, hop, win in zip(fft_sizes, hop_sizes, win_lengths, strict=True):
-        r = stft_magnitude(ref, n_fft=n_fft, hop_length=hop, win_length=win, pad_mode="reflect",
+        r = magnitude_spectrogram(ref, n_fft=n_fft, hop_length=hop, win_length=win, pad_mode="reflect",
                            floor=_AURALOSS_FLOOR)  # [..., F, T]
-        e = stft_magnitude(est, n_fft=n_fft, hop_length=hop, win_length=win, pad_mode="reflect",
+        e = magnitude_spectrogram(est, n_fft=n_fft, hop_length=hop, win_length=win, pad_mode="reflect",
                            floor=_AURALOSS_FLOOR)
         sc += torch.linalg.vector_norm(r - e, dim=(-2, -1)) / torch.linalg.vector_norm(r, dim=(-2, -1))
         mag += (torch.log(r) - torch.log(e)).abs().mean(dim=(-2, -1))

@@ -36,7 +36,7 @@ from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import EgoSonicsError
 from egosonics.evaluation.base import Metric
 from egosonics.evaluation.classify import inception_score, kl_divergence
-from egosonics.evaluation.features import as_waveform, mel_filterbank, stft_magnitude
+from egosonics.evaluation.features import as_waveform, magnitude_spectrogram, mel_filterbank
 from egosonics.evaluation.frechet import frechet_distance_from_embeddings, kernel_inception_distance
 from egosonics.evaluation.inception import (
     FEATURE_DIM,
@@ -83,7 +83,8 @@ def specvqgan_mel(waveform: np.ndarray | torch.Tensor, *, sample_rate: int = 22_
     wave = as_waveform(waveform, dtype=torch.float64)
     length = round(s["duration_s"] * s["sample_rate"])
     wave = torch.nn.functional.pad(wave[..., :length], (0, max(0, length - wave.shape[-1])))  # [..., 220500]
-    spec = stft_magnitude(wave, n_fft=s["n_fft"], hop_length=s["hop_length"], pad_mode="reflect")  # [..., 513, 862]
+    spec = magnitude_spectrogram(wave, n_fft=s["n_fft"], hop_length=s["hop_length"],
+                                 pad_mode="reflect")  # [..., 513, 862]
     bank = torch.tensor(mel_filterbank(s["sample_rate"], s["n_fft"], s["n_mels"], s["fmin"], s["fmax"]))
     mel = torch.einsum("mf,...ft->...mt", bank, spec)  # [..., 80, 862]
     mel = (20 * torch.log10(mel.clamp(min=1e-5)) - 20 + 100) / 100

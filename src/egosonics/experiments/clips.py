@@ -31,14 +31,13 @@ import torch
 
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
-from egosonics.experiments.embeddings import resample
-from egosonics.training.data import ShardDataset, resolve_shards
+from egosonics.media.formats import MEDIA_TYPES
+from egosonics.preprocess.shards import ShardDataset, prepare_settings
 from egosonics.utils.logging import progress
 
 log = logging.getLogger(__name__)
 
 GT_AUDIO_MODES = ("auto", "source", "spectrogram")
-GENERATED_EXTENSIONS = (".wav", ".flac", ".mp4", ".mkv", ".mov", ".webm", ".m4a", ".ogg", ".mp3")
 
 
 @dataclass
@@ -76,17 +75,9 @@ class ClipSet:
 
 
 def prepared_source_root(data: str | os.PathLike[str]) -> Path | None:
-    """The source folder recorded by ``prepare`` in ``OUT/config.json`` beside ``OUT/shards`` (None if not found)."""
-    first = resolve_shards(data)[0].resolve()
-    for folder in (first.parent, first.parent.parent):
-        config = folder / "config.json"
-        if config.is_file():
-            try:
-                src = json.loads(config.read_text()).get("src")
-            except (OSError, json.JSONDecodeError):
-                return None
-            return Path(src) if src else None
-    return None
+    """The source folder recorded by ``prepare`` beside the shards (None if not found)."""
+    src = prepare_settings(data).get("src")
+    return Path(src) if src else None
 
 
 def _group(root: Path | None, source: str) -> str:
@@ -156,7 +147,7 @@ def spectrogram_waveform(clips: ClipSet, clip: Clip, *, seed: int = 0, n_iter: i
 
 def ground_truth_audio(clips: ClipSet, *, sample_rate: int, mode: str = "auto") -> np.ndarray:
     """Each clip's true audio at ``sample_rate``: [N, n] float32 (see the module docstring for ``mode``)."""
-    from egosonics.media.audio import read_audio
+    from egosonics.media.audio import read_audio, resample
 
     if mode not in GT_AUDIO_MODES:
         raise ValueError(f"unknown ground-truth audio mode {mode!r}; choose from {list(GT_AUDIO_MODES)}")
@@ -189,13 +180,13 @@ def _stack(waves: list[np.ndarray]) -> np.ndarray:
 def find_generated(folder: Path, clip: Clip) -> tuple[Path, float] | None:
     """(file, start in s to read from) of ``clip``'s generated audio in ``folder``, or None."""
     source = Path(clip.source)
-    for ext in GENERATED_EXTENSIONS:
+    for ext in MEDIA_TYPES:
         per_window = folder / f"{clip.key}{ext}"
         if per_window.is_file():
             return per_window, 0.0
     for parent in (folder, folder / source.parent):
         for stem in (f"{source.stem}.egosonics", source.stem):
-            for ext in GENERATED_EXTENSIONS:
+            for ext in MEDIA_TYPES:
                 path = parent / f"{stem}{ext}"
                 if path.is_file():
                     return path, clip.start_s
@@ -235,8 +226,9 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     Files already there are kept (a rerun only generates what is missing). The model's frame encoder and clip length
     must be the ones the shards were prepared with.
     """
-    from egosonics.media.audio import write_audio
-    from egosonics.models.loading import load_pipeline
+    from egosonics.loading import load_pipeline
+    from egosonics.media.audio import limit_peak, write_audio
+    from egosonics.models.frame_encoder import FRAME_ENCODERS
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -244,7 +236,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     if not todo:
         return out
     pipe = load_pipeline(model, device=torch.device(device))
-    kind = {"PixelFrameEncoder": "pixels", "ClipFrameEncoder": "clip-vit-b32"}.get(type(pipe.frame_encoder).__name__)
+    kind = next((name for name, cls in FRAME_ENCODERS.items() if isinstance(pipe.frame_encoder, cls)), None)
     frames = pipe.clip_spec.num_frames
     if kind != clips.encoder or clips.clips[0].ev.shape != (frames, pipe.frame_encoder.embedding_dim):
         raise EgoSonicsError(f"{model}: the model reads {kind} E_V of shape ({frames}, "
@@ -259,7 +251,6 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
         result = pipe(video_embedding=ev, num_inference_steps=steps, guidance_scale=guidance, generator=generator,
                       griffin_lim_iters=griffin_lim_iters)
         for clip, wave in zip(group, result.waveforms.numpy(), strict=True):
-            peak = float(np.abs(wave).max()) if len(wave) else 0.0
-            write_audio(out / f"{clip.key}.wav", wave / peak if peak > 1.0 else wave, pipe.clip_spec.sample_rate)
+            write_audio(out / f"{clip.key}.wav", limit_peak(wave), pipe.clip_spec.sample_rate)
     log.info("wrote %d generated clips to %s", len(todo), out)
     return out

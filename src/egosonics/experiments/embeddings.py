@@ -22,7 +22,6 @@ Audio (e_A, one vector per clip):
 from __future__ import annotations
 
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Protocol
@@ -57,16 +56,6 @@ class AudioEmbedder(Protocol):
     sample_rate: int
 
     def __call__(self, waveforms: np.ndarray) -> np.ndarray: ...
-
-
-def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Polyphase resampling along the last axis ([..., n] → [..., round(n · to / from)]); a no-op for equal rates."""
-    if from_rate == to_rate:
-        return waveform
-    from scipy.signal import resample_poly
-
-    g = math.gcd(int(from_rate), int(to_rate))
-    return resample_poly(waveform, int(to_rate) // g, int(from_rate) // g, axis=-1).astype(np.float32)
 
 
 def _check_folder(folder: Path, what: str, hint: str) -> None:

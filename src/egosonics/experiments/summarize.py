@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,7 +46,8 @@ from egosonics.experiments.embeddings import (
     load_text_embedder,
 )
 from egosonics.experiments.model import SummarizationCNN
-from egosonics.media.files import atomic_output
+from egosonics.utils.output import atomic_output
+from egosonics.utils.stats import mean_ci
 
 log = logging.getLogger(__name__)
 
@@ -229,25 +228,18 @@ def run_seed(seed: int, *, video: np.ndarray, audio: dict[str, np.ndarray | None
 
 
 # ------------------------------------------------------------------------------------------------ aggregation
-def mean_ci(values: list[float], confidence: float = 0.95) -> dict[str, float | int | None]:
-    """Mean, sample std and the Student-t confidence half-width of ``values`` (None for fewer than 2 values)."""
-    x = np.asarray(values, dtype=np.float64)
-    out: dict[str, float | int | None] = {"mean": float(x.mean()), "n": len(x), "std": None, "ci95": None}
-    if len(x) >= 2:
-        from scipy.stats import t
-
-        std = float(x.std(ddof=1))
-        out["std"] = std
-        out["ci95"] = float(t.ppf(0.5 + confidence / 2, len(x) - 1) * std / math.sqrt(len(x)))
-    return out
+def seed_stats(values: list[float]) -> dict[str, float | int | None]:
+    """Mean, sample std and the 95 % Student-t confidence half-width over seeds (None for fewer than 2 values)."""
+    ci = mean_ci([float(v) for v in values])
+    return {"mean": ci.mean, "n": ci.n, "std": ci.std, "ci95": ci.half_width}
 
 
 def aggregate(rows: list[dict[str, Any]], settings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(table: setting → metric → mean/std/ci95, deltas: setting → metric → the same for setting − audio-off)."""
     by = {(r["setting"], r["seed"]): r for r in rows}
     seeds = sorted({r["seed"] for r in rows})
-    table = {s: {m: mean_ci([by[s, k][m] for k in seeds]) for m in METRICS} for s in settings}
-    deltas = {s: {m: mean_ci([by[s, k][m] - by["audio-off", k][m] for k in seeds]) for m in METRICS}
+    table = {s: {m: seed_stats([by[s, k][m] for k in seeds]) for m in METRICS} for s in settings}
+    deltas = {s: {m: seed_stats([by[s, k][m] - by["audio-off", k][m] for k in seeds]) for m in METRICS}
               for s in settings if s != "audio-off"}
     return table, deltas
 
@@ -295,7 +287,7 @@ def markdown_report(report: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------------ driver
 def summarize(config: SummarizeConfig) -> dict[str, Any]:
     """Run the experiment; writes ``OUT/report.json``, ``OUT/report.md`` and ``OUT/config.json``; returns the report."""
-    from egosonics.models.loading import resolve_device
+    from egosonics.loading import resolve_device
 
     started = time.perf_counter()
     if config.threads is not None:
@@ -364,8 +356,3 @@ def summarize(config: SummarizeConfig) -> dict[str, Any]:
         tmp.write_text(markdown_report(report))
     log.info("wrote %s and %s", out / "report.md", out / "report.json")
     return report
-
-
-def load_report(out: str | os.PathLike[str]) -> dict[str, Any]:
-    """A written report back (for tools and tests)."""
-    return json.loads((Path(out) / "report.json").read_text())

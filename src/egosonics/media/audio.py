@@ -1,4 +1,5 @@
-"""Audio-only decoding to mono float32, RMS in dBFS, and writing WAV/FLAC.
+"""Audio-only decoding to mono float32, RMS in dBFS, resampling and peak limiting, writing WAV/FLAC, and encoding a
+waveform into a video container's audio stream.
 
 Only the audio stream's packets are demuxed and decoded, so reading the soundtrack of a long video costs a fraction of
 decoding its pictures. Channels are averaged (an exact mean, not libswresample's +3 dB downmix), then resampled.
@@ -9,16 +10,17 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 from fractions import Fraction
 
 import av
 import numpy as np
 import soundfile as sf
+from av.packet import PacketSideData, packet_sidedata_type_from_literal
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
 from egosonics.media.files import (
-    atomic_output,
     check_coverage,
     container_start_s,
     declared_end_s,
@@ -26,6 +28,7 @@ from egosonics.media.files import (
     open_input,
     seconds,
 )
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -197,3 +200,78 @@ def write_audio(path: str | os.PathLike[str], waveform: np.ndarray, sample_rate:
             raise MediaError(path, f"cannot write ({exc.error_string})") from None
 
 
+def limit_peak(waveform: np.ndarray) -> np.ndarray:
+    """``waveform`` divided by its peak when that exceeds full scale (1), else unchanged: written audio never clips."""
+    peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
+    return waveform / peak if peak > 1.0 else waveform
+
+
+def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Polyphase resampling along the last axis ([..., n] → [..., round(n · to / from)]); a no-op for equal rates."""
+    if from_rate == to_rate:
+        return waveform
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(from_rate), int(to_rate))
+    return resample_poly(waveform, int(to_rate) // g, int(from_rate) // g, axis=-1).astype(np.float32)
+
+
+def encoder_rate(codec: str, sample_rate: int) -> int:
+    """The rate to encode ``sample_rate`` audio at: itself if ``codec`` takes it, else the nearest higher rate it
+    takes (Opus takes only 8, 12, 16, 24 and 48 kHz), else its highest."""
+    try:
+        rates = av.codec.Codec(codec, "w").audio_rates
+    except (av.error.FFmpegError, ValueError):
+        return sample_rate  # an unknown codec fails with its name when the stream is added
+    if not rates or sample_rate in rates:
+        return sample_rate
+    higher = [r for r in rates if r > sample_rate]
+    return min(higher) if higher else max(rates)
+
+
+def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, waveform: np.ndarray,
+                 sample_rate: int, *, block: int = 8192, start_pts: int = 0) -> None:
+    """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec).
+
+    Sample ``i`` is presented at ``(start_pts + i) / sample_rate`` seconds. The padding the encoder adds to fill its
+    last frame is marked on the last packet (skip-samples side data), so that Matroska/WebM record it as discard
+    padding and decoders drop it: the audio then ends where the waveform ends (MP4 records it in its sample table).
+    """
+    pending: av.Packet | None = None  # held back one packet, so that the last one can be marked
+
+    def mux(packets: list[av.Packet]) -> None:
+        nonlocal pending
+        for packet in packets:
+            if pending is not None:
+                out.mux(pending)
+            pending = packet
+
+    for start in range(0, len(waveform), block):
+        chunk = np.ascontiguousarray(waveform[start:start + block], dtype=np.float32)[None, :]  # [1, n]
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = start_pts + start
+        frame.time_base = Fraction(1, sample_rate)
+        mux(stream.encode(frame))
+    mux(stream.encode(None))
+    if pending is not None:
+        _mark_end_padding(pending, stream.codec_context)
+        out.mux(pending)
+
+
+# Encoders that pad their last frame to a full frame and do not mark the padding themselves (libopus does; lossless
+# codecs such as FLAC end with a short frame instead).
+_PADS_LAST_FRAME = frozenset({"aac", "libfdk_aac", "libmp3lame", "mp2", "ac3", "eac3"})
+
+
+def _mark_end_padding(packet: av.Packet, ctx: av.audio.codeccontext.AudioCodecContext) -> None:
+    """Add skip-samples side data for the samples an encoder padded its last frame with (AAC does not say itself)."""
+    if ctx.name not in _PADS_LAST_FRAME or not ctx.frame_size or not packet.duration or packet.time_base is None:
+        return
+    if packet.has_sidedata("skip_samples"):
+        return
+    samples = round(packet.duration * packet.time_base * ctx.sample_rate)
+    if 0 < samples < ctx.frame_size:
+        side = PacketSideData(packet_sidedata_type_from_literal("skip_samples"), 10)
+        side.update(struct.pack("<IIBB", 0, ctx.frame_size - samples, 0, 0))  # skip at start, skip at end, reasons
+        side.to_packet(packet)

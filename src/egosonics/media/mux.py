@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import os
 from pathlib import Path
 
@@ -12,68 +11,16 @@ import av
 import numpy as np
 
 from egosonics.errors import MediaError
-from egosonics.media.files import (
-    atomic_output,
-    check_coverage,
-    check_writable,
-    container_start_s,
-    declared_end_s,
-    decode_error,
-    open_input,
-    video_stream,
-)
-from egosonics.media.video import encode_audio, encoder_rate
+from egosonics.media.audio import encode_audio, encoder_rate
+from egosonics.media.files import container_start_s, decode_error, open_input, video_stream
+from egosonics.media.video import video_span_s
+from egosonics.utils.output import atomic_output, check_writable
 
 log = logging.getLogger(__name__)
 
 # Audio codec per output container; anything else gets AAC.
 _AUDIO_CODECS = {".webm": "libopus", ".ogg": "libopus", ".mkv": "aac", ".mp4": "aac", ".mov": "aac", ".m4v": "aac"}
 _FORMATS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm"}  # FFmpeg's muxer per extension
-
-
-def video_span_s(path: str | os.PathLike[str]) -> tuple[float, float]:
-    """Start and end of the first video stream's presentation, in seconds from the file's time origin.
-
-    Read from the packets' timestamps (demux only, no decoding): from the first packet's presentation time to the last
-    one's end. The origin is the start of the earliest stream, the clock ``read_frames`` and ``read_audio`` use.
-
-    Raises:
-        MediaError: no video stream, an unknown codec, no frames, or a truncated file (the packets stop before the
-            length the header declares).
-    """
-    with open_input(path) as container:
-        first, end = _packet_span(container, path)
-        return first - container_start_s(container), end - container_start_s(container)
-
-
-def video_duration_s(path: str | os.PathLike[str]) -> float:
-    """Duration of the first video stream from its packets' timestamps (demux only, no decoding).
-
-    This is the time the video is shown: from the first packet's presentation time to the last one's end.
-    """
-    start, end = video_span_s(path)
-    return end - start
-
-
-def _packet_span(container: av.container.InputContainer, path: str | os.PathLike[str]) -> tuple[float, float]:
-    """(first presentation time, end of the last frame) of the first video stream, in seconds on the file's clock."""
-    stream = video_stream(container, path, decode=False)
-    first, end = None, None
-    try:
-        for packet in container.demux(stream):
-            if packet.pts is None:
-                continue
-            start = float(packet.pts * packet.time_base)
-            stop = start + float((packet.duration or 0) * packet.time_base)
-            first = start if first is None else min(first, start)
-            end = stop if end is None else max(end, stop)
-    except av.error.FFmpegError as exc:
-        raise decode_error(path, exc) from None
-    if first is None or end is None or end <= first:
-        raise MediaError(path, "has no video frames")
-    origin = container_start_s(container)
-    check_coverage(path, "video", end - origin, math.inf, declared_end_s(container, stream))
-    return first, end
 
 
 # Containers tried when an output's container cannot hold the video, to say which extension would (in this order).
@@ -124,6 +71,7 @@ def mux_audio(
     sample_rate: int,
     out_path: str | os.PathLike[str],
     *,
+    span_s: tuple[float, float] | None = None,
     keep_original_audio: bool = False,
     audio_codec: str | None = None,
 ) -> Path:
@@ -139,6 +87,8 @@ def mux_audio(
         waveform: mono float32 [n] in [-1, 1].
         sample_rate: the waveform's rate in Hz.
         out_path: output file; its extension picks the container (.mp4, .mkv, .mov, .webm, ...).
+        span_s: the video's (start, end) as ``video_span_s`` gives it, when the caller has it already (``generate``
+            does); None reads it from the file first (one more pass over its packets).
         keep_original_audio: keep the source's audio streams after the new one instead of replacing them.
         audio_codec: override the codec chosen from the extension (AAC for MP4/MOV/MKV, Opus for WebM/Ogg).
 
@@ -154,9 +104,8 @@ def mux_audio(
     if waveform.ndim != 1:
         raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
     check_writable(out_path, inputs=(video_path,))
-    with open_input(video_path) as probe_container:
-        first, end = _packet_span(probe_container, video_path)
-    duration = end - first
+    start, end = span_s if span_s is not None else video_span_s(video_path)
+    duration = end - start
     n = round(duration * sample_rate)
     waveform = waveform[:n] if len(waveform) >= n else np.pad(waveform, (0, n - len(waveform)))
     codec = audio_codec or _AUDIO_CODECS.get(out_path.suffix.lower(), "aac")
@@ -169,6 +118,7 @@ def mux_audio(
         except ValueError as exc:  # an extension FFmpeg has no muxer for
             raise MediaError(out_path, f"cannot write this container ({exc})") from None
         with out:
+            first = start + container_start_s(src)  # the video's first presentation time on the file's clock
             in_video = video_stream(src, video_path, decode=False)
             copied = [in_video, *(src.streams.audio if keep_original_audio else ())]
             try:

@@ -1,4 +1,5 @@
-"""Video decoding at a constant frame rate chosen by presentation timestamps, and writing test/synthetic videos.
+"""Video decoding at a constant frame rate chosen by presentation timestamps, the video stream's span from its
+packets, and writing test/synthetic videos.
 
 Frames are resized by libswscale while each frame is converted, so a 4K source never exists as a full-size RGB array;
 only the decoder's own YUV frame is full size. Variable-frame-rate sources are handled because every output frame is
@@ -10,18 +11,16 @@ from __future__ import annotations
 import logging
 import math
 import os
-import struct
 from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import numpy as np
-from av.packet import PacketSideData, packet_sidedata_type_from_literal
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
+from egosonics.media.audio import encode_audio, encoder_rate
 from egosonics.media.files import (
-    atomic_output,
     check_coverage,
     container_start_s,
     declared_end_s,
@@ -30,6 +29,7 @@ from egosonics.media.files import (
     seconds,
     video_stream,
 )
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -245,62 +245,46 @@ def write_video(
             encode_audio(out, astream, np.asarray(audio, np.float32), sample_rate)
 
 
-def encoder_rate(codec: str, sample_rate: int) -> int:
-    """The rate to encode ``sample_rate`` audio at: itself if ``codec`` takes it, else the nearest higher rate it
-    takes (Opus takes only 8, 12, 16, 24 and 48 kHz), else its highest."""
-    try:
-        rates = av.codec.Codec(codec, "w").audio_rates
-    except (av.error.FFmpegError, ValueError):
-        return sample_rate  # an unknown codec fails with its name when the stream is added
-    if not rates or sample_rate in rates:
-        return sample_rate
-    higher = [r for r in rates if r > sample_rate]
-    return min(higher) if higher else max(rates)
+def video_span_s(path: str | os.PathLike[str]) -> tuple[float, float]:
+    """Start and end of the first video stream's presentation, in seconds from the file's time origin.
 
+    Read from the packets' timestamps (demux only, no decoding): from the first packet's presentation time to the last
+    one's end. The origin is the start of the earliest stream, the clock ``read_frames`` and ``read_audio`` use.
 
-def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, waveform: np.ndarray,
-                 sample_rate: int, *, block: int = 8192, start_pts: int = 0) -> None:
-    """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec).
-
-    Sample ``i`` is presented at ``(start_pts + i) / sample_rate`` seconds. The padding the encoder adds to fill its
-    last frame is marked on the last packet (skip-samples side data), so that Matroska/WebM record it as discard
-    padding and decoders drop it: the audio then ends where the waveform ends (MP4 records it in its sample table).
+    Raises:
+        MediaError: no video stream, an unknown codec, no frames, or a truncated file (the packets stop before the
+            length the header declares).
     """
-    pending: av.Packet | None = None  # held back one packet, so that the last one can be marked
-
-    def mux(packets: list[av.Packet]) -> None:
-        nonlocal pending
-        for packet in packets:
-            if pending is not None:
-                out.mux(pending)
-            pending = packet
-
-    for start in range(0, len(waveform), block):
-        chunk = np.ascontiguousarray(waveform[start:start + block], dtype=np.float32)[None, :]  # [1, n]
-        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-        frame.sample_rate = sample_rate
-        frame.pts = start_pts + start
-        frame.time_base = Fraction(1, sample_rate)
-        mux(stream.encode(frame))
-    mux(stream.encode(None))
-    if pending is not None:
-        _mark_end_padding(pending, stream.codec_context)
-        out.mux(pending)
+    with open_input(path) as container:
+        first, end = _packet_span(container, path)
+        return first - container_start_s(container), end - container_start_s(container)
 
 
-# Encoders that pad their last frame to a full frame and do not mark the padding themselves (libopus does; lossless
-# codecs such as FLAC end with a short frame instead).
-_PADS_LAST_FRAME = frozenset({"aac", "libfdk_aac", "libmp3lame", "mp2", "ac3", "eac3"})
+def video_duration_s(path: str | os.PathLike[str]) -> float:
+    """Duration of the first video stream from its packets' timestamps (demux only, no decoding).
+
+    This is the time the video is shown: from the first packet's presentation time to the last one's end.
+    """
+    start, end = video_span_s(path)
+    return end - start
 
 
-def _mark_end_padding(packet: av.Packet, ctx: av.audio.codeccontext.AudioCodecContext) -> None:
-    """Add skip-samples side data for the samples an encoder padded its last frame with (AAC does not say itself)."""
-    if ctx.name not in _PADS_LAST_FRAME or not ctx.frame_size or not packet.duration or packet.time_base is None:
-        return
-    if packet.has_sidedata("skip_samples"):
-        return
-    samples = round(packet.duration * packet.time_base * ctx.sample_rate)
-    if 0 < samples < ctx.frame_size:
-        side = PacketSideData(packet_sidedata_type_from_literal("skip_samples"), 10)
-        side.update(struct.pack("<IIBB", 0, ctx.frame_size - samples, 0, 0))  # skip at start, skip at end, reasons
-        side.to_packet(packet)
+def _packet_span(container: av.container.InputContainer, path: str | os.PathLike[str]) -> tuple[float, float]:
+    """(first presentation time, end of the last frame) of the first video stream, in seconds on the file's clock."""
+    stream = video_stream(container, path, decode=False)
+    first, end = None, None
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            start = float(packet.pts * packet.time_base)
+            stop = start + float((packet.duration or 0) * packet.time_base)
+            first = start if first is None else min(first, start)
+            end = stop if end is None else max(end, stop)
+    except av.error.FFmpegError as exc:
+        raise decode_error(path, exc) from None
+    if first is None or end is None or end <= first:
+        raise MediaError(path, "has no video frames")
+    origin = container_start_s(container)
+    check_coverage(path, "video", end - origin, math.inf, declared_end_s(container, stream))
+    return first, end

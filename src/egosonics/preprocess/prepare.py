@@ -37,15 +37,14 @@ import torch
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
 from egosonics.errors import EgoSonicsError
 from egosonics.media.audio import read_audio, rms_dbfs
-from egosonics.media.files import atomic_output
-from egosonics.media.mux import video_duration_s
-from egosonics.media.video import read_frames
+from egosonics.media.video import read_frames, video_duration_s
 from egosonics.preprocess.metadata import VideoMeta, load_metadata
 from egosonics.preprocess.segment import choose_windows, percentile_threshold, rms_decision
-from egosonics.preprocess.shards import encode_sample, write_shard
+from egosonics.preprocess.shards import PREPARE_CONFIG, encode_sample, write_shard
 from egosonics.spectrogram.params import DEFAULT_PARAMS
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
+from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +251,7 @@ def prepare(config: PrepareConfig, *, workers: int = 1) -> dict[str, Any]:
     videos = list_sources(src, config.exclude)
     for folder in ("scan", "parts", "shards"):
         (out / folder).mkdir(parents=True, exist_ok=True)
-    config_path = out / "config.json"
+    config_path = out / PREPARE_CONFIG
     # The settings that determine the output (not where it is written, so a moved folder still resumes).
     config_json = json.dumps({k: v for k, v in asdict(config).items() if k != "out"}, sort_keys=True, indent=1)
     if config_path.exists() and config_path.read_text() != config_json:

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from egosonics.media.files import atomic_output
 from egosonics.spectrogram.params import SpectrogramParams
+from egosonics.utils.output import atomic_output
 
 
 def plot_spectrograms(path: str | os.PathLike[str], panels: Sequence[tuple[str, torch.Tensor | np.ndarray]],

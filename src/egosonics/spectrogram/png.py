@@ -17,8 +17,9 @@ import torch
 from PIL import Image, PngImagePlugin
 
 from egosonics.errors import MediaError
-from egosonics.media.files import atomic_output, check_readable
+from egosonics.media.files import check_readable
 from egosonics.spectrogram.params import SpectrogramParams
+from egosonics.utils.output import atomic_output
 
 _KEY = "egosonics-spectrogram"
 

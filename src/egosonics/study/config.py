@@ -23,14 +23,13 @@ from typing import Any
 import yaml
 
 from egosonics.errors import EgoSonicsError
+from egosonics.media.formats import AUDIO_TYPES, MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
 ROLES = ("ours", "baseline", "ground_truth")
-# What a browser plays: the containers of egosonics' outputs and the usual audio files.
-CLIP_EXTENSIONS = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
-                   ".mkv": "video/x-matroska", ".ogv": "video/ogg", ".wav": "audio/wav", ".flac": "audio/flac",
-                   ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".opus": "audio/ogg"}
+# What a browser plays (extension → MIME type): the containers of egosonics' outputs and the usual audio files.
+CLIP_EXTENSIONS = {ext: MEDIA_TYPES[ext] for ext in (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".ogv", *AUDIO_TYPES)}
 KNOWN_KEYS = {"title", "instructions", "systems", "ratings_per_participant", "pairs_per_participant"}
 
 

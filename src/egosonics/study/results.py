@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 from egosonics.study.config import Study
 from egosonics.study.store import StudyStore
+from egosonics.utils.stats import mean_ci
 
 Z_95 = 1.959963984540054  # standard normal 97.5 % quantile
 
@@ -77,21 +78,6 @@ class StudyResults:
         return asdict(self)
 
 
-def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float | None, float | None, float | None]:
-    """(mean, low, high): the Student-t interval of the mean; no interval for fewer than 2 values."""
-    n = len(values)
-    if n == 0:
-        return None, None, None
-    mean = math.fsum(values) / n
-    if n < 2:
-        return mean, None, None
-    from scipy.stats import t
-
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float | None, float | None, float | None]:
     """(rate, low, high): the Wilson score interval of a proportion (sensible at 0 % and 100 %, unlike p ± z·se)."""
     if n == 0:
@@ -119,7 +105,8 @@ def compute_results(study: Study, store: StudyStore) -> StudyResults:
     systems = []
     for system in study.systems:
         rows = by_system.get(system.name, [])
-        mos, low, high = mean_ci([float(r["realism"]) for r in rows])
+        ci = mean_ci([float(r["realism"]) for r in rows])
+        mos, low, high = ci.mean, ci.low, ci.high
         systems.append(SystemScores(
             system=system.name, role=system.role, n=len(rows), mos=mos, ci_low=low, ci_high=high,
             realistic=_share([int(r["realism"] >= 4) for r in rows]),

@@ -12,7 +12,7 @@ A map, in the order a clip is made:
     scene       render_scene / render_pair: plan → camera → panorama → frames → soundtrack → Timeline
     timeline    SoundEvent, Timeline (JSON next to each clip), load_timeline
     dataset     synthesize(): N clips as MP4 + WAV + JSON and manifest.jsonl
-    bounce      the older, tiny bouncing-ball clip used by ``egosonics demo``
+    bounce      the older, tiny bouncing-ball clip used by the training tests
     realistic/  ``--difficulty realistic`` (the default for training data): the same contract, rendered as physics,
                 not as a cue: contacts decelerate and stop, textures, hands, blur, shake, light, noise, drawn frame
                 rate / size / bitrate, four more classes, CC0 / CC BY recordings (scene, actions, walk, physics, optics,

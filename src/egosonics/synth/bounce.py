@@ -1,6 +1,7 @@
 """A first-person view of a ball bouncing on a table, with an impact sound at every bounce.
 
-Small and deterministic: used by ``make demo`` and by the tests as a clip whose events are known to the sample.
+Small and deterministic: used by the training tests as clips whose events are known to the sample (``make demo``
+renders a ``synth.scene`` instead).
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from egosonics.errors import EgoSonicsError
 from egosonics.media.audio import write_audio
-from egosonics.media.files import atomic_output, check_writable
 from egosonics.media.video import write_video
 from egosonics.synth.scene import SynthScene, render_pair, render_scene
 from egosonics.synth.settings import SynthSettings
 from egosonics.utils.logging import progress
+from egosonics.utils.output import atomic_output, check_writable
 
 log = logging.getLogger(__name__)
 

@@ -134,7 +134,7 @@ class Timeline:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write as JSON (atomically)."""
-        from egosonics.media.files import atomic_output
+        from egosonics.utils.output import atomic_output
 
         with atomic_output(path) as tmp:
             tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")

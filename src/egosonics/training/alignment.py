@@ -44,8 +44,8 @@ from egosonics.models.alignment import (
     describe,
     video_image,
 )
+from egosonics.preprocess.shards import ShardDataset, prepare_settings, resolve_shards
 from egosonics.training.config import TrainConfig
-from egosonics.training.data import ShardDataset, resolve_shards
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +140,6 @@ def _sample_meta(dataset: ShardDataset) -> list[dict[str, Any]]:
     return metas
 
 
-def _prepare_settings(data: str) -> dict[str, Any]:
-    """The prepare run's config.json beside the shards ({} when absent)."""
-    root = Path(data)
-    for candidate in (root / "config.json", root.parent / "config.json"):
-        if candidate.is_file():
-            return json.loads(candidate.read_text())
-    return {}
-
-
 def build_classifier(config: TrainConfig, *, frame_encoder: str, clip_dir: str | None
                      ) -> AudioVisualAlignmentClassifier:
     """``init_model`` (a classifier folder) if given; else the preset: ``sd21`` = ViT-B/32 with torchvision's ImageNet
@@ -196,7 +187,7 @@ class AlignmentTask:
                         "--videos-per-shard to get one)", config.data)
         first = ShardDataset(train_shards[:1])[0]
         encoder = (first or {}).get("meta", {}).get("encoder", "pixels")
-        clip_dir = _prepare_settings(config.data).get("clip_dir") if encoder == "clip-vit-b32" else None
+        clip_dir = prepare_settings(config.data).get("clip_dir") if encoder == "clip-vit-b32" else None
         task = cls(config=config, model=build_classifier(config, frame_encoder=encoder, clip_dir=clip_dir),
                    train_shards=train_shards, heldout_shards=heldout)
         log.info("alignment classifier: %s; %d training shard(s), %d held out", describe(task.model),

@@ -27,10 +27,11 @@ import torch.nn.functional as F
 
 from egosonics.errors import EgoSonicsError
 from egosonics.models.text_encoder import HashTextEncoder, SDTextEncoder
-from egosonics.pipeline import EgoSonicsPipeline, diffusion_loss, set_trainable
+from egosonics.pipeline import EgoSonicsPipeline
+from egosonics.preprocess.shards import ShardDataset
 from egosonics.spectrogram.transform import to_model_image, to_superres_image
 from egosonics.training.config import TrainConfig
-from egosonics.training.data import ShardDataset
+from egosonics.training.diffusion import diffusion_loss, set_trainable
 
 log = logging.getLogger(__name__)
 

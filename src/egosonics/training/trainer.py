@@ -9,22 +9,20 @@ seed and the step, so an interrupted run that resumes ends with the same weights
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 
 from egosonics.errors import EgoSonicsError
-from egosonics.models.loading import cast
+from egosonics.loading import HALF_PRECISION_PARTS, cast
+from egosonics.preprocess.shards import ShardDataset, collate, prepare_settings
 from egosonics.training.checkpoint import list_checkpoints, load_checkpoint, rotate_checkpoints, save_checkpoint
 from egosonics.training.config import TrainConfig
-from egosonics.training.data import ShardDataset, collate, global_batch_indices
+from egosonics.training.sampling import global_batch_indices
 from egosonics.training.tasks import make_task, sample_generators
 from egosonics.utils.logging import progress
 
@@ -81,7 +79,7 @@ def train(config: TrainConfig) -> Path:
     weight_dtype = _weight_dtype(config.mixed_precision)
     if pipe is not None:
         pipe.to(accelerator.device)
-        for name in ("unet", "vae", "syncronet", "video_to_text"):
+        for name in HALF_PRECISION_PARTS:
             if name != task.module_name:
                 cast(getattr(pipe, name, None), weight_dtype)
     model = task.module
@@ -202,7 +200,7 @@ def train(config: TrainConfig) -> Path:
 def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
     """Generate for the first validation samples: a spectrogram figure (truth above, generated below), a WAV, and an
     MP4 of the source window with the generated audio when the source video can be found."""
-    from egosonics.media.audio import write_audio
+    from egosonics.media.audio import limit_peak, write_audio
     from egosonics.media.video import read_frames, write_video
     from egosonics.spectrogram.figure import plot_spectrograms
 
@@ -227,13 +225,13 @@ def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
                               [("ground truth", sample["spec"]),
                                ("generated", waveform_to_unit(torch.from_numpy(wave), pipe.spectrogram_params))],
                               pipe.spectrogram_params, duration_s=clip.duration_s)
-            peak = max(float(np.abs(wave).max()), 1.0)
-            write_audio(folder / f"{sample['key']}.wav", wave / peak, clip.sample_rate)
+            wave = limit_peak(wave)
+            write_audio(folder / f"{sample['key']}.wav", wave, clip.sample_rate)
             source = _source_video(config.data, sample.get("meta", {}))
             if source is not None:
                 frames = read_frames(source, start_s=sample["meta"]["start_s"], duration_s=clip.duration_s,
                                      fps=clip.fps, size=(120, 160), crop=True)
-                write_video(folder / f"{sample['key']}.mp4", frames.frames, clip.fps, audio=wave / peak,
+                write_video(folder / f"{sample['key']}.mp4", frames.frames, clip.fps, audio=wave,
                             sample_rate=clip.sample_rate)
             log.info("validation outputs in %s", folder)
     except EgoSonicsError as exc:
@@ -243,18 +241,9 @@ def validate(task: Any, dataset: ShardDataset, folder: Path) -> None:
 
 
 def _source_video(data: str, meta: dict[str, Any]) -> Path | None:
-    """The source video of a sample, found through the prepare run's config.json next to its shards."""
-    root = Path(data)
-    for candidate in (root / "config.json", root.parent / "config.json"):
-        if candidate.is_file():
-            src = json.loads(candidate.read_text()).get("src")
-            path = Path(src) / meta.get("source", "") if src else None
-            return path if path is not None and path.is_file() else None
-    return None
-
-
-def effective_steps(num_samples: int, global_batch: int, epochs: float) -> int:
-    """Steps for a number of epochs (helper for configs written in epochs, like the paper's 10 for super-resolution)."""
-    return max(1, math.ceil(epochs * num_samples / global_batch))
+    """The source video of a sample, found through the settings of the prepare run that wrote the shards."""
+    src = prepare_settings(data).get("src")
+    path = Path(src) / meta.get("source", "") if src else None
+    return path if path is not None and path.is_file() else None
 
 

@@ -27,9 +27,11 @@ F1 is 0 when either side has no onsets (mir_eval).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -297,3 +299,21 @@ class OnsetMetrics(Metric):
             "mean_reference_onsets": float(np.mean([c.num_reference for c in cf])),
             "mean_generated_onsets": float(np.mean([c.num_generated for c in cf])),
         }
+
+
+# ------------------------------------------------------------------------------------------------ true events
+def event_onsets(path: Path) -> np.ndarray:
+    """True onset times (s) of a timeline JSON (``{"events": [{"onset_s": ...}, ...]}``)."""
+    data = json.loads(path.read_text())
+    return np.array(sorted(e["onset_s"] for e in data.get("events", []) if e.get("visible", True)), dtype=np.float64)
+
+
+def event_scores(generated: np.ndarray, sample_rate: int, events_s: np.ndarray) -> dict[str, float]:
+    """Onset hit accuracy (±0.1 s, CondFoleyGen) and onset F1 (±50 ms) against true event times."""
+    wave = to_librosa_rate(generated, sample_rate)
+    detected = detect_onsets(wave, 22_050)
+    reference = np.round(events_s * 22_050).astype(np.int64)
+    cf = condfoley_scores(reference, detected, wave)
+    f1 = onset_f1(events_s, detected / 22_050)
+    return {"event_hit_acc": cf.hit_accuracy, "event_f1": f1.f1, "event_precision": f1.precision,
+            "event_recall": f1.recall}

@@ -1,4 +1,4 @@
-"""Finding and loading a model folder, and choosing the device and precision to run it on."""
+"""Loading a model folder into an ``EgoSonicsPipeline``, and choosing the device and precision to run it on."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from pathlib import Path
 import torch
 
 from egosonics.errors import EgoSonicsError
+from egosonics.pipeline import EgoSonicsPipeline
 
 log = logging.getLogger(__name__)
 
 # The default model ships inside the package (trained by scripts/train_default_model.sh, see docs/MODELS.md).
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "default_model"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default_model"
+
+# The parts that run in the half-precision compute dtype. The frame encoder and super-resolution stay in float32
+# (BatchNorm and CLIP's final normalisation are more accurate so, and they cost little).
+HALF_PRECISION_PARTS = ("unet", "vae", "syncronet", "video_to_text")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -52,14 +57,9 @@ def cast(module: torch.nn.Module | None, dtype: torch.dtype) -> None:
 
 
 def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device | None = None,
-                  dtype: torch.dtype = torch.float32):
-    """Load a model folder (or the shipped default model when ``model`` is None) onto ``device`` in ``dtype``.
-
-    The frame encoder and super-resolution stay in float32 on half-precision runs (BatchNorm and CLIP's final
-    normalisation are more accurate so, and they cost little).
-    """
-    from egosonics.pipeline import EgoSonicsPipeline
-
+                  dtype: torch.dtype = torch.float32) -> EgoSonicsPipeline:
+    """Load a model folder (or the shipped default model when ``model`` is None) onto ``device``: the
+    ``HALF_PRECISION_PARTS`` in ``dtype``, the others in float32."""
     if model is None:
         if not (DEFAULT_MODEL_DIR / "model_index.json").is_file():
             raise EgoSonicsError(f"no default model is installed ({DEFAULT_MODEL_DIR} is missing); "
@@ -73,7 +73,7 @@ def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device 
         log.info("using the model in %s", folder)
     pipe = EgoSonicsPipeline.from_pretrained(folder)
     device = device or torch.device("cpu")
-    for name in ("unet", "vae", "syncronet", "video_to_text"):
+    for name in HALF_PRECISION_PARTS:
         module = getattr(pipe, name, None)
         if module is not None:
             module.to(device=device)

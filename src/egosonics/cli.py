@@ -22,10 +22,14 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _cmd_resynth(args: argparse.Namespace) -> int:
+    from egosonics.models.loading import DEFAULT_MODEL_DIR, model_folder, resolve_vocoder
     from egosonics.resynth import resynthesize
 
+    # The shipped model's vocoder/ when there is one (resynth needs no other part of a model)
+    folder = model_folder(args.model) if args.model or args.vocoder == "learned" else DEFAULT_MODEL_DIR
+    vocoder = resolve_vocoder(folder, args.vocoder)
     result = resynthesize(args.video, args.output, n_iter=args.iters, momentum=args.momentum, seed=args.seed,
-                          wav=args.wav)
+                          wav=args.wav, vocoder=vocoder)
     print(f"wrote {result.output} ({result.duration_s:.2f} s, {result.windows} window(s) of 10 s)")
     if result.wav is not None:
         print(f"wrote {result.wav}")
@@ -75,7 +79,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise EgoSonicsError(f"no video files found in {', '.join(args.inputs)}")
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
-    pipe = load_pipeline(args.model, device=device, dtype=dtype)
+    pipe = load_pipeline(args.model, device=device, dtype=dtype, vocoder=args.vocoder)
     options = GenerateOptions(steps=args.steps, guidance=args.guidance, seed=args.seed, batch_size=args.batch_size,
                               overlap_s=args.overlap, griffin_lim_iters=args.gl_iters, write_wav=args.wav,
                               write_png=args.png)
@@ -176,7 +180,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from egosonics.demo import run_demo
 
-    run_demo(Path(args.out), seed=args.seed, model=args.model, steps=args.steps)
+    run_demo(Path(args.out), seed=args.seed, model=args.model, steps=args.steps, vocoder=args.vocoder)
     return EXIT_OK
 
 
@@ -192,7 +196,8 @@ def _cmd_app(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise EgoSonicsError(f"app: {exc}") from None
     device = resolve_device(args.device)
-    pipe = load_pipeline(args.model, device=device, dtype=resolve_dtype(args.dtype, device))  # says if none exists
+    pipe = load_pipeline(args.model, device=device, dtype=resolve_dtype(args.dtype, device),
+                         vocoder=args.vocoder)  # says if none exists
     config = AppConfig(limits=limits, steps=args.steps, guidance=args.guidance, seed=args.seed,
                        griffin_lim_iters=args.gl_iters, queue_size=args.queue_size,
                        output_dir=Path(args.output_dir) if args.output_dir else None,
@@ -246,6 +251,13 @@ def _threads(text: str) -> int:
     return value
 
 
+def _add_vocoder_option(p: argparse.ArgumentParser) -> None:
+    """--vocoder, shared by generate, resynth, app and demo."""
+    p.add_argument("--vocoder", default=None, choices=["griffin-lim", "learned"],
+                   help="waveform stage: Griffin-Lim (the paper's) or the learned vocoder in the model folder's "
+                        "vocoder/ (default: learned when the model folder has one, else griffin-lim)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egosonics",
@@ -275,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations (default: 32)")
     p.add_argument("--momentum", type=float, default=0.99, help="fast Griffin-Lim momentum; 0 = classic (default 0.99)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial random phase (default: 0)")
+    p.add_argument("--model", help="model folder whose vocoder/ --vocoder uses (default: the shipped default model)")
+    _add_vocoder_option(p)
     p.set_defaults(func=_cmd_resynth)
 
     p = sub.add_parser(
@@ -314,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gl-iters", type=int, default=32, help="Griffin-Lim iterations (default: 32)")
     p.add_argument("--wav", action="store_true", help="also write NAME.wav beside each output video")
     p.add_argument("--png", action="store_true", help="also write NAME.png, a figure of the generated spectrogram")
+    _add_vocoder_option(p)
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser(
@@ -347,13 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser(
-        "train", help="train one learned part (base, syncronet, superres, video-to-text, alignment) on prepared shards",
+        "train", help="train one learned part (base, syncronet, superres, video-to-text, alignment, vocoder)",
         description="Train COMPONENT with the settings in --config (YAML; see configs/). Resumes from the latest "
                     "checkpoint in the output folder. For several GPUs or machines, start it with "
                     "'accelerate launch -m egosonics.cli train ...'. Writes checkpoints, metrics.csv, TensorBoard "
                     "logs, validation outputs and the final model folder OUTPUT/model. 'alignment' trains the "
-                    "Alignment Score classifier (paper Sec. H) and writes its held-out accuracy.")
-    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text", "alignment"])
+                    "Alignment Score classifier (paper Sec. H) and writes its held-out accuracy. 'vocoder' trains the "
+                    "learned vocoder on audio folders instead of shards (see docs/TRAINING.md); copy its OUTPUT/model "
+                    "to MODEL/vocoder.")
+    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text", "alignment", "vocoder"])
     p.add_argument("--config", required=True, help="YAML config file")
     p.add_argument("--data", help="prepared shards (overrides the config)")
     p.add_argument("--output-dir", help="output folder (overrides the config)")
@@ -435,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="scene seed (default: 7, not used in training)")
     p.add_argument("--model", help="model folder (default: the shipped default model)")
     p.add_argument("--steps", type=int, default=20, help="DDIM steps (default: 20)")
+    _add_vocoder_option(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -459,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
                    help="model precision (auto: float16 on cuda, float32 elsewhere)")
+    _add_vocoder_option(p)
     p.set_defaults(func=_cmd_app)
 
     p = sub.add_parser(

@@ -28,7 +28,7 @@ DEMO_SEED = 7
 
 
 def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, steps: int = 20,
-             guidance: float = 3.0) -> dict[str, Path]:
+             guidance: float = 3.0, vocoder: str | None = None) -> dict[str, Path]:
     """Write ``scene-*.mp4`` (with its true audio), ``*.egosonics.mp4`` (generated audio), ``spectrograms.png``."""
     from egosonics.evaluation.evaluate import event_onsets, event_scores
     from egosonics.evaluation.sync.clip import load_sync_clip
@@ -42,7 +42,7 @@ def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, 
     video = next(scene_dir.glob("*.mp4"))
     events = event_onsets(video.with_suffix(".json"))
     # 2. Generated audio.
-    pipe = load_pipeline(model)
+    pipe = load_pipeline(model, vocoder=vocoder)
     report = generate_files(pipe, [video], out_dir, GenerateOptions(steps=steps, guidance=guidance, seed=0,
                                                                      write_wav=True))
     if report.failed:

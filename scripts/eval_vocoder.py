@@ -52,7 +52,8 @@ def scores(reference: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
     ref_onsets = detect_onsets(reference, sr) / sr
     est_onsets = detect_onsets(estimate, sr) / sr
     return {"lsd": float(log_spectral_distance(ref, est, DEFAULT_PARAMS)),
-            "mrstft": float(multi_resolution_stft(ref, est)), "mel_l1": float(mel_l1(ref, est)), "onset_f1": onset_f1(ref_onsets, est_onsets, window_s=0.05).f1}
+            "mrstft": float(multi_resolution_stft(ref, est)), "mel_l1": float(mel_l1(ref, est)),
+            "onset_f1": onset_f1(ref_onsets, est_onsets, window_s=0.05).f1}
 
 
 def main(argv: list[str] | None = None) -> int:

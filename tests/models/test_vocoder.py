@@ -126,7 +126,8 @@ def test_the_vocoder_choice_reaches_the_pipeline(tiny_model, tmp_path):
     calls = []
     pipe.vocoder.register_forward_hook(lambda module, args, out: calls.append(out.shape))
     ev = torch.zeros(1, 300, pipe.frame_encoder.embedding_dim)
-    out = pipe(video_embedding=ev, num_inference_steps=1, guidance_scale=1.0, generator=torch.Generator().manual_seed(0))
+    out = pipe(video_embedding=ev, num_inference_steps=1, guidance_scale=1.0,
+               generator=torch.Generator().manual_seed(0))
     assert calls == [(1, pipe.clip_spec.num_samples)]
     assert out.waveforms.shape == (1, pipe.clip_spec.num_samples)
 
@@ -172,7 +173,8 @@ def _audio_folders(root: Path) -> tuple[Path, Path]:
         write_audio(sfx / name, (0.1 * rng.standard_normal(6000 + 1000 * i)).astype(np.float32), 22_050)
     (sfx / "SOURCES.md").write_text(
         "| file | license | author / upstream |\n|---|---|---|\n"
-        "| `a.wav` | CC0 1.0 | someone |\n| `b.wav` | CC BY 3.0 | Jane (freesound 1) |\n| `c.wav` | CC BY-SA 3.0 | x |\n")
+        "| `a.wav` | CC0 1.0 | someone |\n| `b.wav` | CC BY 3.0 | Jane (freesound 1) |\n"
+        "| `c.wav` | CC BY-SA 3.0 | x |\n")
     for name in ("r1.wav", "r2.wav"):
         write_audio(research / name, (0.1 * rng.standard_normal(9000)).astype(np.float32), 22_050)
     (research / "SOURCES.md").write_text(

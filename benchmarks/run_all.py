@@ -16,6 +16,7 @@ Benchmarks and targets:
     prepare_clips  prepare end to end: clips/s with the pixels encoder and a CLIP ViT-B/32-sized one
     train_tiny     tiny Syncronet and base training, batch 8: samples/s
     evaluation     weight-free evaluation of 25 ten-second clips: under 2 minutes
+    vocoder        Griffin-Lim 32 / 100 iterations vs the learned vocoder, s per 10 s: learned ≤ Griffin-Lim 32
 
 Every benchmark writes its own test media (and random-weight models) into a temporary folder (nothing is downloaded
 or read from ../shared).
@@ -45,12 +46,14 @@ import bench_sd21_cpu
 import bench_tiny_generate
 import bench_train_tiny
 import bench_video_decode
+import bench_vocoder
 from common import RESULTS_DIR, background_cores, cpu_seconds, format_result, machine_info
 
 BACKGROUND_WARN = 0.2  # cores busy with other work above which timings are flagged
 BENCHMARKS = {module.NAME: module for module in (bench_griffin_lim, bench_audio_decode, bench_video_decode,
                                                  bench_tiny_generate, bench_sd21_cpu, bench_rms_scan,
-                                                 bench_prepare_clips, bench_train_tiny, bench_evaluation)}
+                                                 bench_prepare_clips, bench_train_tiny, bench_evaluation,
+                                                 bench_vocoder)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,3 +224,16 @@ def test_train_vocoder_config_from_yaml(tmp_path):
                                     "holdout_sources": ["a/b"], "vocoder": {"dim": 8}}))
     config = load_config(path)
     assert config.learning_rate == 1e-3 and config.holdout_sources == ["a/b"] and config.vocoder == {"dim": 8}
+
+
+@pytest.mark.parametrize("argv", [["generate", "x.mp4", "-o", "y.mp4"], ["resynth", "x.mp4", "-o", "y.mp4"],
+                                  ["app"], ["demo"]])
+def test_every_sound_making_command_has_the_vocoder_option(argv):
+    from egosonics.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(argv).vocoder is None  # default: learned when the model folder has one
+    assert parser.parse_args([*argv, "--vocoder", "learned"]).vocoder == "learned"
+    assert parser.parse_args([*argv, "--vocoder", "griffin-lim"]).vocoder == "griffin-lim"
+    with pytest.raises(SystemExit):
+        parser.parse_args([*argv, "--vocoder", "hifigan"])

@@ -24,10 +24,11 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def _cmd_resynth(args: argparse.Namespace) -> int:
     from egosonics.models.loading import DEFAULT_MODEL_DIR, model_folder, resolve_vocoder
     from egosonics.resynth import resynthesize
+    from egosonics.spectrogram.params import DEFAULT_PARAMS
 
     # The shipped model's vocoder/ when there is one (resynth needs no other part of a model)
     folder = model_folder(args.model) if args.model or args.vocoder == "learned" else DEFAULT_MODEL_DIR
-    vocoder = resolve_vocoder(folder, args.vocoder)
+    vocoder = resolve_vocoder(folder, args.vocoder, DEFAULT_PARAMS)
     result = resynthesize(args.video, args.output, n_iter=args.iters, momentum=args.momentum, seed=args.seed,
                           wav=args.wav, vocoder=vocoder)
     print(f"wrote {result.output} ({result.duration_s:.2f} s, {result.windows} window(s) of 10 s)")
@@ -278,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "resynth", help="round-trip a video's audio through the spectrogram path (the vocoder ceiling)",
         description="Take VIDEO's own audio through the method's 512 x 512 spectrogram and back with fast "
-                    "Griffin-Lim, write the video with that audio (video stream copied, not re-encoded), and print "
+                    "Griffin-Lim (or the learned vocoder, see --vocoder), write the video with that audio (video stream copied, not re-encoded), and print "
                     "the spectral convergence and log-spectral distance against the original: the best any "
                     "generated spectrogram can sound.")
     p.add_argument("video", help="input video with an audio track (any container/codec PyAV reads)")

@@ -280,8 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         "resynth", help="round-trip a video's audio through the spectrogram path (the vocoder ceiling)",
         description="Take VIDEO's own audio through the method's 512 x 512 spectrogram and back with fast "
                     "Griffin-Lim (or the learned vocoder, see --vocoder), write the video with that audio (video "
-                    "stream copied, not re-encoded), and print the spectral convergence and log-spectral distance against the original: the best any "
-                    "generated spectrogram can sound.")
+                    "stream copied, not re-encoded), and print the spectral convergence and log-spectral distance "
+                    "against the original: the best any generated spectrogram can sound.")
     p.add_argument("video", help="input video with an audio track (any container/codec PyAV reads)")
     p.add_argument("-o", "--output", required=True, help="output video (.mp4, .mkv, .mov; .webm gets Opus audio)")
     p.add_argument("--wav", help="also write the resynthesised audio as WAV or FLAC (by extension)")

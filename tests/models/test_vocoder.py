@@ -237,3 +237,33 @@ def test_every_sound_making_command_has_the_vocoder_option(argv):
     assert parser.parse_args([*argv, "--vocoder", "griffin-lim"]).vocoder == "griffin-lim"
     with pytest.raises(SystemExit):
         parser.parse_args([*argv, "--vocoder", "hifigan"])
+
+
+def test_griffin_lim_starts_from_given_phases():
+    from egosonics.spectrogram.griffin_lim import griffin_lim, pad_to_stft_grid
+    from egosonics.spectrogram.transform import stft
+
+    n = 16 * HOP
+    wave = torch.randn(n) * 0.1
+    magnitude = stft_magnitude(wave, DEFAULT_PARAMS)
+    true_phase = torch.sgn(stft(wave, DEFAULT_PARAMS))  # [1025, 17]
+    assert true_phase.shape == pad_to_stft_grid(magnitude, n, DEFAULT_PARAMS).shape
+    from_truth = griffin_lim(magnitude, n, n_iter=1, momentum=0.0, init=true_phase)
+    from_random = griffin_lim(magnitude, n, n_iter=1, momentum=0.0, generator=torch.Generator().manual_seed(0))
+    error = lambda w: float((stft_magnitude(w, DEFAULT_PARAMS) - magnitude).norm() / magnitude.norm())  # noqa: E731
+    assert error(from_truth) < 0.05 < error(from_random)
+    with pytest.raises(ValueError, match="init phases must be complex"):
+        griffin_lim(magnitude, n, init=true_phase[:, :5])
+
+
+def test_decode_windows_uses_the_given_vocoder():
+    from egosonics.spectrogram.codec import decode_windows, encode_windows
+
+    audio = (np.random.default_rng(0).standard_normal(22_050) * 0.1).astype(np.float32)
+    images = encode_windows(audio)
+    vocoder = tiny_vocoder()
+    calls = []
+    vocoder.register_forward_hook(lambda module, args, out: calls.append(tuple(out.shape)))
+    out = decode_windows(images, len(audio), vocoder=vocoder)
+    assert calls == [(1, 220_500)] and out.shape == (22_050,)
+    assert not np.array_equal(out, decode_windows(images, len(audio)))

@@ -36,13 +36,13 @@ def run_demo(out_dir: Path, *, seed: int = DEMO_SEED, model: str | None = None, 
     from egosonics.synth.dataset import synthesize
     from egosonics.synth.settings import settings_for
 
+    pipe = load_pipeline(model, vocoder=vocoder)  # first: a bad --model or --vocoder writes nothing
     # 1. The scene.
     scene_dir = out_dir / "scene"
     synthesize(scene_dir, n=1, seed=seed, settings=settings_for("easy"), show_progress=False)
     video = next(scene_dir.glob("*.mp4"))
     events = event_onsets(video.with_suffix(".json"))
     # 2. Generated audio.
-    pipe = load_pipeline(model, vocoder=vocoder)
     report = generate_files(pipe, [video], out_dir, GenerateOptions(steps=steps, guidance=guidance, seed=0,
                                                                      write_wav=True))
     if report.failed:

@@ -271,7 +271,7 @@ def test_decode_windows_uses_the_given_vocoder():
 
 def test_demo_with_a_missing_vocoder_writes_nothing(tiny_model, tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(["demo", "--out", str(out), "--model", str(tiny_model), "--vocoder", "learned"])
+    code = main(["-q", "demo", "--out", str(out), "--model", str(tiny_model), "--vocoder", "learned"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "vocoder: missing" in err, err
     assert not out.exists()

@@ -275,3 +275,17 @@ def test_demo_with_a_missing_vocoder_writes_nothing(tiny_model, tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "vocoder: missing" in err, err
     assert not out.exists()
+
+
+def test_train_vocoder_starts_from_init_model(tmp_path):
+    sfx, _ = _audio_folders(tmp_path)
+    start = tiny_vocoder(seed=5)
+    start.save_pretrained(tmp_path / "model" / "vocoder")
+    config = TrainConfig(component="vocoder", data=str(sfx), output_dir=str(tmp_path / "run"),
+                         init_model=str(tmp_path / "model"), crop_samples=8 * HOP, batch_size=2, max_steps=1,
+                         checkpointing_steps=1, log_every=1)
+    final = load_vocoder(train(config))
+    assert final.config.dim == TINY["dim"]  # the architecture of the init model, not the default
+    before, after = start.state_dict(), final.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert max(float((before[k] - after[k]).abs().max()) for k in before) < 0.01  # one Adam step from it

@@ -18,6 +18,7 @@ Benchmarks and targets:
     evaluation     weight-free evaluation of 25 ten-second clips: under 2 minutes
     synth          synth, easy vs realistic, 10 s scenes at --size 128 rendered and written on one core:
                    realistic ≤ 15 s per scene
+    vocoder        Griffin-Lim 32 / 100 iterations vs the learned vocoder, s per 10 s: learned ≤ Griffin-Lim 32
 
 Every benchmark writes its own test media (and random-weight models) into a temporary folder (nothing is downloaded
 or read from ../shared).
@@ -48,13 +49,14 @@ import bench_synth
 import bench_tiny_generate
 import bench_train_tiny
 import bench_video_decode
+import bench_vocoder
 from common import RESULTS_DIR, background_cores, cpu_seconds, format_result, machine_info
 
 BACKGROUND_WARN = 0.2  # cores busy with other work above which timings are flagged
 BENCHMARKS = {module.NAME: module for module in (bench_griffin_lim, bench_audio_decode, bench_video_decode,
                                                  bench_tiny_generate, bench_sd21_cpu, bench_rms_scan,
                                                  bench_prepare_clips, bench_train_tiny, bench_evaluation,
-                                                 bench_synth)}
+                                                 bench_synth, bench_vocoder)}
 
 
 def main(argv: list[str] | None = None) -> int:

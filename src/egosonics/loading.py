@@ -9,7 +9,10 @@ from pathlib import Path
 import torch
 
 from egosonics.errors import EgoSonicsError
+from egosonics.models.vocoder import FourierVocoder, load_vocoder
+from egosonics.options import VOCODERS
 from egosonics.pipeline import EgoSonicsPipeline
+from egosonics.spectrogram.params import SpectrogramParams
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +59,48 @@ def cast(module: torch.nn.Module | None, dtype: torch.dtype) -> None:
         module.to(dtype=dtype)
 
 
-def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device | None = None,
-                  dtype: torch.dtype = torch.float32) -> EgoSonicsPipeline:
-    """Load a model folder (or the shipped default model when ``model`` is None) onto ``device``: the
-    ``HALF_PRECISION_PARTS`` in ``dtype``, the others in float32."""
+def model_folder(model: str | os.PathLike[str] | None) -> Path:
+    """The folder of ``model``, or of the shipped default model when None (an error if it is not there)."""
     if model is None:
         if not (DEFAULT_MODEL_DIR / "model_index.json").is_file():
             raise EgoSonicsError(f"no default model is installed ({DEFAULT_MODEL_DIR} is missing); "
                                  "pass --model FOLDER (see docs/MODELS.md)")
-        folder = DEFAULT_MODEL_DIR
-        log.info("using the default model: %s", folder)
-    else:
-        folder = Path(model)
-        if not folder.is_dir():
-            raise EgoSonicsError(f"{folder}: model folder not found")
-        log.info("using the model in %s", folder)
+        return DEFAULT_MODEL_DIR
+    folder = Path(model)
+    if not folder.is_dir():
+        raise EgoSonicsError(f"{folder}: model folder not found")
+    return folder
+
+
+def resolve_vocoder(folder: Path, choice: str | None = None,
+                    params: SpectrogramParams | None = None) -> FourierVocoder | None:
+    """The learned vocoder of a model folder (``folder/vocoder``) for ``choice``, or None for Griffin-Lim.
+
+    None: the learned one when the folder has ``vocoder/``, else Griffin-Lim; "learned" without it is an error
+    naming the missing folder; a vocoder whose files or STFT settings do not match is an error naming the file.
+    """
+    if choice is not None and choice not in VOCODERS:
+        raise EgoSonicsError(f"unknown vocoder {choice!r}; choose from {list(VOCODERS)}")
+    path = folder / "vocoder"
+    if choice == "griffin-lim" or (choice is None and not path.is_dir()):
+        return None
+    if not path.is_dir():
+        raise EgoSonicsError(f"{path}: missing; --vocoder learned needs a vocoder/ folder in the model folder "
+                             "(train one with 'egosonics train vocoder', see docs/TRAINING.md)")
+    vocoder = load_vocoder(path, params)
+    log.info("vocoder: the learned one in %s", path)
+    return vocoder
+
+
+def load_pipeline(model: str | os.PathLike[str] | None, *, device: torch.device | None = None,
+                  dtype: torch.dtype = torch.float32, vocoder: str | None = None) -> EgoSonicsPipeline:
+    """Load a model folder (or the shipped default model when ``model`` is None) onto ``device``: the
+    ``HALF_PRECISION_PARTS`` in ``dtype``, the others in float32. ``vocoder`` chooses the waveform stage
+    (``resolve_vocoder``)."""
+    folder = model_folder(model)
+    log.info("using the default model: %s" if model is None else "using the model in %s", folder)
     pipe = EgoSonicsPipeline.from_pretrained(folder)
+    pipe.vocoder = resolve_vocoder(folder, vocoder, pipe.spectrogram_params)
     device = device or torch.device("cpu")
     for name in HALF_PRECISION_PARTS:
         module = getattr(pipe, name, None)

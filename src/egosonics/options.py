@@ -102,6 +102,7 @@ WINDOW_OVERLAP = real(0, 10, high_open=True, unit="s")  # below the 10 s window 
 
 DEVICE_HELP = "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps"
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+VOCODERS = ("griffin-lim", "learned")  # the waveform stage: the paper's Griffin-Lim, or a model folder's vocoder/
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
@@ -155,7 +156,14 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, seed: bool = True) 
                             help=f"random seed; the same seed gives the same audio (default: {DEFAULTS.seed})")
     parser.add_argument("--gl-iters", type=GL_ITERS, default=DEFAULTS.griffin_lim_iters,
                         help=f"Griffin-Lim iterations (default: {DEFAULTS.griffin_lim_iters})")
-    # The vocoder choice (--vocoder) belongs here, beside --gl-iters, so that every sampling command gets it.
+    add_vocoder_option(parser)
+
+
+def add_vocoder_option(parser: argparse.ArgumentParser) -> None:
+    """``--vocoder``: the waveform stage (generate, demo, app through the sampling options; resynth on its own)."""
+    parser.add_argument("--vocoder", default=None, choices=VOCODERS,
+                        help="waveform stage: Griffin-Lim (the paper's) or the learned vocoder in the model folder's "
+                             "vocoder/ (default: learned when the model folder has one, else griffin-lim)")
 
 
 def generate_options(args: argparse.Namespace, **extra: object) -> GenerateOptions:
@@ -171,4 +179,5 @@ def load_model(args: argparse.Namespace) -> EgoSonicsPipeline:
     from egosonics.loading import load_pipeline, resolve_device, resolve_dtype
 
     where = resolve_device(args.device)
-    return load_pipeline(args.model, device=where, dtype=resolve_dtype(args.dtype, where))
+    return load_pipeline(args.model, device=where, dtype=resolve_dtype(args.dtype, where),
+                         vocoder=getattr(args, "vocoder", None))

@@ -9,7 +9,8 @@ The stages of ``__call__``, numbered as its comments are (frames come from ``med
     6. DDIM loop: the frozen UNet with models.syncronet's residuals, classifier-free guidance
     7. decode to the model image (VAE, or pixel space)
     8. super-resolution (models.superres)
-    9. spectrogram → waveform (spectrogram.transform de-normalises, spectrogram.griffin_lim)
+    9. spectrogram → waveform (spectrogram.transform de-normalises; spectrogram.griffin_lim, or models.vocoder
+       when one is loaded)
 
 The unconditional branch of classifier-free guidance is the same model given an all-zero E_V (training drops E_V to
 zeros with a small probability).
@@ -35,6 +36,7 @@ from egosonics.models.presets import Preset, get_preset
 from egosonics.models.superres import SpectrogramSuperResolution
 from egosonics.models.syncronet import Syncronet
 from egosonics.models.video_to_text import VideoToText
+from egosonics.models.vocoder import FourierVocoder
 from egosonics.spectrogram.griffin_lim import griffin_lim
 from egosonics.spectrogram.params import SpectrogramParams
 from egosonics.spectrogram.transform import from_superres_image, unit_to_magnitude
@@ -88,6 +90,9 @@ class EgoSonicsPipeline(DiffusionPipeline):
         clip: ``ClipSpec`` as a dict.
         preset: the preset name the architecture came from.
         pixel_norm: (mean, std): a pixel-space sample is (image − mean) / std (see ``Preset.pixel_norm``).
+
+    Attribute ``vocoder``: a learned ``FourierVocoder`` used instead of Griffin-Lim when set (None by default; it is
+    not a saved component: ``loading.load_pipeline`` attaches the model folder's ``vocoder/`` on request).
     """
 
     model_cpu_offload_seq = "frame_encoder->video_to_text->syncronet->unet->vae->superres"
@@ -108,6 +113,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
             raise ValueError(f"pixel_norm std must be > 0, got {std}")
         self.register_to_config(spectrogram=params.to_dict(), clip=clip_spec.__dict__.copy(), preset=preset,
                                 pixel_norm=[mean, std])
+        self.vocoder: FourierVocoder | None = None  # runs on the CPU in float32, like Griffin-Lim
 
     # ----------------------------------------------------------------------------------------------- construction
     @property
@@ -261,8 +267,8 @@ class EgoSonicsPipeline(DiffusionPipeline):
             num_inference_steps: DDIM steps (20 in the paper).
             guidance_scale: classifier-free guidance weight; 1 disables guidance (one UNet pass per step).
             generator: seeds the noise and Griffin-Lim's initial phase: the same seed gives the same waveform.
-            griffin_lim_iters: phase-recovery iterations.
-            return_waveform: False skips Griffin-Lim (training validation of images only).
+            griffin_lim_iters: phase-recovery iterations (Griffin-Lim; unused when ``self.vocoder`` is set).
+            return_waveform: False skips the vocoder (training validation of images only).
         """
         # 1. Check inputs
         if (frames is None) == (video_embedding is None):
@@ -299,14 +305,18 @@ class EgoSonicsPipeline(DiffusionPipeline):
         image = self.sample_to_image(x)  # [B, 1, F, T]
         # 8. Super-resolution
         spec = self.superres(image.to(self.superres.dtype)).float()  # [B, 1, 1024, 512]
-        # 9. Spectrogram → waveform
+        # 9. Spectrogram → waveform: the learned vocoder when one is attached, else Griffin-Lim
         clip, params = self.clip_spec, self.spectrogram_params
         waveforms = torch.zeros(batch, 0)
         if return_waveform:
             unit = from_superres_image(spec[:, 0], params.num_frames(clip.num_samples), params)  # [B, 1024, 430]
+            magnitude = unit_to_magnitude(unit.cpu(), params)
             gl_generator = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-            waveforms = griffin_lim(unit_to_magnitude(unit.cpu(), params), clip.num_samples, params,
-                                    n_iter=griffin_lim_iters, generator=gl_generator)
+            if self.vocoder is not None:
+                waveforms = self.vocoder(magnitude, clip.num_samples)  # [B, 220500]
+            else:
+                waveforms = griffin_lim(magnitude, clip.num_samples, params, n_iter=griffin_lim_iters,
+                                        generator=gl_generator)
         return EgoSonicsPipelineOutput(waveforms=waveforms, spectrograms=spec[:, 0].cpu(),
                                        model_images=image[:, 0].cpu(), video_embeddings=ev.float().cpu())
 

@@ -1,6 +1,7 @@
 """``egosonics resynth``: a video's own audio through the method's spectrogram path and back, then muxed.
 
-audio → 512 × 512 spectrogram windows → |STFT| → fast Griffin-Lim → the same video with the resynthesised track.
+audio → 512 × 512 spectrogram windows → |STFT| → fast Griffin-Lim (or a learned vocoder) → the same video with the
+resynthesised track.
 The spectral convergence and log-spectral distance against the original are the "vocoder ceiling": no generated
 spectrogram, however good, can sound closer to the original than this.
 """
@@ -42,8 +43,12 @@ class ResynthResult:
 
 def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, n_iter: int = 32,
                  momentum: float = 0.99, seed: int = 0, wav: str | os.PathLike[str] | None = None,
-                 clip: ClipSpec = DEFAULT_CLIP, params: SpectrogramParams = DEFAULT_PARAMS) -> ResynthResult:
-    """Resynthesise ``video``'s audio through the model-resolution spectrogram and write it muxed to ``out``."""
+                 clip: ClipSpec = DEFAULT_CLIP, params: SpectrogramParams = DEFAULT_PARAMS,
+                 vocoder: torch.nn.Module | None = None) -> ResynthResult:
+    """Resynthesise ``video``'s audio through the model-resolution spectrogram and write it muxed to ``out``.
+
+    ``vocoder``: a learned vocoder (``loading.resolve_vocoder``) instead of Griffin-Lim.
+    """
     # 1. Check the input and the outputs before any work, so a bad path fails fast and nothing is written. The video
     #    must be one the rest of EgoSonics can decode (known codec, within the pixel limit), though only copied here.
     check_readable(video)
@@ -60,7 +65,8 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
         log.warning("%s: the audio track is silent", video)
     # 3. Spectrogram windows and back.
     images = encode_windows(audio, clip=clip, params=params)  # [B, 512, 512]
-    resynth = decode_windows(images, len(audio), clip=clip, params=params, n_iter=n_iter, momentum=momentum, seed=seed)
+    resynth = decode_windows(images, len(audio), clip=clip, params=params, n_iter=n_iter, momentum=momentum, seed=seed,
+                             vocoder=vocoder)
     # 4. Compare with the original.
     reference, estimate = torch.from_numpy(audio), torch.from_numpy(resynth)
     sc = float(spectral_convergence(reference, estimate, params)) if np.any(audio) else float("nan")

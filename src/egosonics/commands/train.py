@@ -25,13 +25,15 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "train", help="train one learned part (base, syncronet, superres, video-to-text, alignment) on prepared shards",
+        "train", help="train one learned part (base, syncronet, superres, video-to-text, alignment, vocoder)",
         description="Train COMPONENT with the settings in --config (YAML; see configs/). Resumes from the latest "
                     "checkpoint in the output folder. For several GPUs or machines, start it with "
                     "'accelerate launch -m egosonics.cli train ...'. Writes checkpoints, metrics.csv, TensorBoard "
                     "logs, validation outputs and the final model folder OUTPUT/model. 'alignment' trains the "
-                    "Alignment Score classifier (paper Sec. H) and writes its held-out accuracy.")
-    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text", "alignment"])
+                    "Alignment Score classifier (paper Sec. H) and writes its held-out accuracy. 'vocoder' trains the "
+                    "learned vocoder on audio folders instead of shards (see docs/TRAINING.md); copy its OUTPUT/model "
+                    "to MODEL/vocoder.")
+    p.add_argument("component", choices=["base", "syncronet", "superres", "video-to-text", "alignment", "vocoder"])
     p.add_argument("--config", required=True, help="YAML config file")
     p.add_argument("--data", help="prepared shards (overrides the config)")
     p.add_argument("--output-dir", help="output folder (overrides the config)")

@@ -39,19 +39,25 @@ def encode_windows(waveform: np.ndarray | torch.Tensor, *, clip: ClipSpec = DEFA
 
 def decode_windows(images: torch.Tensor, num_samples: int, *, clip: ClipSpec = DEFAULT_CLIP,
                    params: SpectrogramParams = DEFAULT_PARAMS, n_iter: int = 32, momentum: float = 0.99,
-                   seed: int = 0, batch_size: int = 2) -> np.ndarray:
-    """Model images [B, 512, 512] → waveform [num_samples] by fast Griffin-Lim, window by window.
+                   seed: int = 0, batch_size: int = 2, vocoder: torch.nn.Module | None = None) -> np.ndarray:
+    """Model images [B, 512, 512] → waveform [num_samples] by fast Griffin-Lim (or ``vocoder``), window by window.
 
     The same ``seed`` gives the same waveform. Windows are inverted ``batch_size`` at a time with a progress bar.
+    ``vocoder``: a learned vocoder (``models.vocoder.FourierVocoder``) to use instead of Griffin-Lim.
     """
     generator = torch.Generator().manual_seed(seed)
     frames = params.num_frames(clip.num_samples)
     pieces = []
     batches = range(0, images.shape[0], batch_size)
-    for start in progress(batches, desc="Griffin-Lim", total=len(batches), unit="batch",
+    desc = "Griffin-Lim" if vocoder is None else "vocoder"
+    for start in progress(batches, desc=desc, total=len(batches), unit="batch",
                           disable=None if len(batches) > 1 else True):
         unit = from_model_image(images[start:start + batch_size].float(), frames, params)  # [b, 1024, 430]
         magnitude = unit_to_magnitude(unit, params)
+        if vocoder is not None:
+            with torch.inference_mode():
+                pieces.append(vocoder(magnitude, clip.num_samples))  # [b, 220500]
+            continue
         pieces.append(griffin_lim(magnitude, clip.num_samples, params, n_iter=n_iter, momentum=momentum,
                                   generator=generator))  # [b, 220500]
     waveform = torch.cat(pieces).reshape(-1)[:num_samples]

@@ -40,7 +40,7 @@ def griffin_lim(
     *,
     n_iter: int = 32,
     momentum: float = 0.99,
-    init: str = "random",
+    init: str | torch.Tensor = "random",
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Estimate a waveform whose |STFT| matches ``magnitude``.
@@ -51,7 +51,8 @@ def griffin_lim(
         params: STFT settings.
         n_iter: iterations.
         momentum: α of fast Griffin-Lim; 0 gives the original algorithm. Values above 1 may diverge.
-        init: "random" (uniform phase from ``generator``) or "zeros" (zero phase).
+        init: "random" (uniform phase from ``generator``), "zeros" (zero phase), or a complex tensor of unit
+            phases on the full grid [..., n_fft/2+1, frames] (e.g. a learned vocoder's phase estimate).
         generator: seeds the random phase, so the same seed gives the same waveform.
 
     Returns:
@@ -63,7 +64,11 @@ def griffin_lim(
         raise ValueError(f"momentum must be in [0, 2), got {momentum}")
     target = pad_to_stft_grid(magnitude.float(), num_samples, params)  # [..., 1025, frames]
     length = params.hop_length * math.ceil(num_samples / params.hop_length)  # istft length that gives `frames`
-    if init == "random":
+    if isinstance(init, torch.Tensor):
+        if init.shape != target.shape or not init.is_complex():
+            raise ValueError(f"init phases must be complex {tuple(target.shape)}, got {init.dtype} {tuple(init.shape)}")
+        angles = init.to(torch.complex64).clone()
+    elif init == "random":
         phase = torch.rand(target.shape, generator=generator, device="cpu").to(target.device) * (2 * math.pi)
         angles = torch.polar(torch.ones_like(target), phase)
     elif init == "zeros":

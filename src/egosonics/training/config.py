@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +11,20 @@ import yaml
 
 from egosonics.errors import EgoSonicsError
 
-COMPONENTS = ("base", "syncronet", "superres", "video-to-text", "alignment")
+COMPONENTS = ("base", "syncronet", "superres", "video-to-text", "alignment", "vocoder")
 
 # Paper defaults: AdamW 1e-4 (Syncronet, Sec. C), Adam 1e-3 (super-resolution, Sec. E), Adam (MLP, Sec. G),
-# Adam 1e-4 (alignment classifier, Sec. H).
-DEFAULT_LR = {"base": 2e-4, "syncronet": 1e-4, "superres": 1e-3, "video-to-text": 1e-4, "alignment": 1e-4}
+# Adam 1e-4 (alignment classifier, Sec. H); the learned vocoder (not in the paper) Adam 1e-3.
+DEFAULT_LR = {"base": 2e-4, "syncronet": 1e-4, "superres": 1e-3, "video-to-text": 1e-4, "alignment": 1e-4,
+              "vocoder": 1e-3}
 
 
 @dataclass
 class TrainConfig:
     """Attributes:
     component: what to train: base (the tiny preset's own UNet), syncronet, superres, video-to-text, alignment (the
-        Alignment Score classifier; it lives outside the pipeline, see ``training/alignment.py``).
+        Alignment Score classifier; it lives outside the pipeline, see ``training/alignment.py``), vocoder (the
+        learned vocoder, trained on audio alone, see ``training/vocoder.py``).
     data: prepared shards (the ``prepare`` output folder, its ``shards/``, or a glob of .tar files).
     output_dir: checkpoints, logs, validation outputs and the final ``model/`` folder.
     preset: architecture when starting fresh ("tiny"; "sd21" needs ``sd_dir`` and ``clip_dir``).
@@ -32,6 +34,9 @@ class TrainConfig:
     context: c_t during Syncronet training: "text" (the narration's text embedding, as the paper) or "mlp".
     condition_drop_prob: probability of training a sample without its condition (for classifier-free guidance).
     batch_size: samples per process per micro-step; the effective batch is batch_size × processes × accumulation.
+    crop_samples: vocoder: length of the random training crops (a multiple of the hop; 32768 ≈ 1.5 s).
+    holdout_sources: vocoder: source repositories of ``research:`` data kept out of training (for evaluation).
+    vocoder: vocoder: architecture overrides (``FourierVocoder`` arguments, e.g. {dim: 192, num_layers: 6}).
     """
 
     component: str
@@ -65,6 +70,9 @@ class TrainConfig:
     log_every: int = 10
     num_workers: int = 0
     deterministic: bool = False
+    crop_samples: int = 32768
+    holdout_sources: list[str] = field(default_factory=list)
+    vocoder: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.component not in COMPONENTS:
@@ -74,7 +82,7 @@ class TrainConfig:
         if self.mixed_precision not in ("no", "fp16", "bf16"):
             raise EgoSonicsError(f"unknown mixed_precision {self.mixed_precision!r}; "
                                  "choose from ['no', 'fp16', 'bf16']")
-        for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "checkpointing_steps"):
+        for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "checkpointing_steps", "crop_samples"):
             if getattr(self, name) < 1:
                 raise EgoSonicsError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate is None:

@@ -7,6 +7,7 @@
 | superres      | superres          | MSE(SR(down(S)), S) on 1024 × 512 spectrograms (Sec. E)     | —                 |
 | video-to-text | video_to_text     | MSE(MLP(E_V), c_text) (Sec. G)                              | —                 |
 | alignment     | the classifier    | MSE(p(in sync), label) on 50/25/25 pairs (Sec. H)           | ViT backbone      |
+| vocoder       | the vocoder       | multi-resolution STFT + mel L1 on audio crops (not paper)   | —                 |
 
 The alignment classifier lives outside the pipeline: its task (``training/alignment.py``) has no ``pipe``, builds its
 own model, trains on all shards but a held-out ``⌈20 %⌉``, and ``finish`` writes the held-out accuracy.
@@ -36,7 +37,7 @@ from egosonics.training.diffusion import diffusion_loss, set_trainable
 log = logging.getLogger(__name__)
 
 TRAINED_MODULE = {"base": "unet", "syncronet": "syncronet", "superres": "superres", "video-to-text": "video_to_text",
-                  "alignment": "alignment"}
+                  "alignment": "alignment", "vocoder": "vocoder"}
 
 
 def build_pipeline(config: TrainConfig) -> EgoSonicsPipeline:
@@ -137,6 +138,12 @@ def make_task(config: TrainConfig) -> Task:
         task = AlignmentTask.build(config)
         task.freeze()
         return task  # type: ignore[return-value]  # the same interface, without a pipeline
+    if config.component == "vocoder":
+        from egosonics.training.vocoder import VocoderTask
+
+        task = VocoderTask.build(config)
+        task.freeze()
+        return task  # type: ignore[return-value]  # trained on audio alone, without a pipeline
     pipe = build_pipeline(config)
     task = Task(config=config, pipe=pipe, text_encoder=None)
     task.freeze()

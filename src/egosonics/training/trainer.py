@@ -110,8 +110,8 @@ def train(config: TrainConfig) -> Path:
     accum = config.gradient_accumulation_steps
     sampler = StepBatchSampler(len(dataset), seed=config.seed, start=step * accum, stop=config.max_steps * accum,
                                batch_size=config.batch_size, rank=rank, world=world)
-    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate,
-                                         num_workers=config.num_workers)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=config.num_workers,
+                                         collate_fn=getattr(task, "collate", collate))  # the vocoder has its own
     effective = config.batch_size * world * accum
     if main:
         accelerator.init_trackers("egosonics", config={k: v if isinstance(v, (int, float, str, bool)) else str(v)

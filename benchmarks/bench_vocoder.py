@@ -28,8 +28,8 @@ def run(workdir: Path) -> dict[str, Any]:
     import torch
 
     from bench_griffin_lim import test_signal
-    from egosonics.loading import DEFAULT_MODEL_DIR
-    from egosonics.models.vocoder import FourierVocoder, load_vocoder
+    from egosonics.loading import DEFAULT_MODEL_DIR, load_vocoder
+    from egosonics.models.vocoder import FourierVocoder
     from egosonics.spectrogram.griffin_lim import griffin_lim
     from egosonics.spectrogram.params import DEFAULT_PARAMS
     from egosonics.spectrogram.transform import stft_magnitude

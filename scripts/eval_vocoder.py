@@ -28,8 +28,8 @@ import torch
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.evaluation.spectral import log_spectral_distance, mel_l1, multi_resolution_stft
 from egosonics.evaluation.sync.onset import detect_onsets, onset_f1
+from egosonics.loading import load_vocoder
 from egosonics.media.audio import read_audio
-from egosonics.models.vocoder import load_vocoder
 from egosonics.spectrogram.griffin_lim import griffin_lim
 from egosonics.spectrogram.params import DEFAULT_PARAMS
 from egosonics.spectrogram.transform import from_model_image, to_model_image, unit_to_magnitude, waveform_to_unit

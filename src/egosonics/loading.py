@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.models.vocoder import FourierVocoder, load_vocoder
+from egosonics.models.vocoder import FourierVocoder
 from egosonics.options import VOCODERS
-from egosonics.pipeline import EgoSonicsPipeline
+from egosonics.pipeline import EgoSonicsPipeline, _load_component
 from egosonics.spectrogram.params import SpectrogramParams
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,19 @@ def model_folder(model: str | os.PathLike[str] | None) -> Path:
     if not folder.is_dir():
         raise EgoSonicsError(f"{folder}: model folder not found")
     return folder
+
+
+def load_vocoder(folder: str | os.PathLike[str], params: SpectrogramParams | None = None) -> FourierVocoder:
+    """Load a vocoder folder (``save_pretrained`` format) strictly, in eval mode, on the CPU.
+
+    A missing or mismatched file, or a vocoder built for another STFT than ``params``, raises ``EgoSonicsError``
+    naming the file.
+    """
+    folder = Path(folder)
+    model = _load_component(FourierVocoder, folder)
+    if params is not None and (problem := model.check_params(params)):
+        raise EgoSonicsError(f"{folder / 'config.json'}: vocoder made for another spectrogram ({problem})")
+    return model.float().eval()
 
 
 def resolve_vocoder(folder: Path, choice: str | None = None,

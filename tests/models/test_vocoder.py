@@ -13,9 +13,9 @@ from safetensors.torch import load_file
 
 from egosonics.cli import main
 from egosonics.errors import EgoSonicsError
-from egosonics.loading import load_pipeline, resolve_vocoder
+from egosonics.loading import load_pipeline, load_vocoder, resolve_vocoder
 from egosonics.media.audio import write_audio
-from egosonics.models.vocoder import FourierVocoder, load_vocoder
+from egosonics.models.vocoder import FourierVocoder
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
 from egosonics.spectrogram.transform import stft_magnitude
 from egosonics.training.config import TrainConfig

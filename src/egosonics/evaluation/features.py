@@ -32,7 +32,7 @@ def as_waveform(waveform: np.ndarray | torch.Tensor, *, dtype: torch.dtype = tor
 
 
 def magnitude_spectrogram(waveform: torch.Tensor, *, n_fft: int, hop_length: int, win_length: int | None = None,
-                   power: float = 1.0, pad_mode: str = "constant", floor: float = 0.0) -> torch.Tensor:
+                          power: float = 1.0, pad_mode: str = "constant", floor: float = 0.0) -> torch.Tensor:
     """|STFT|^power of a centred STFT with a periodic Hann window: [..., n] → [..., n_fft/2+1, 1 + n // hop].
 
     Args:

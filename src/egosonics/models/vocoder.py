@@ -18,8 +18,6 @@ in log units. The Nyquist row, which the pipeline drops, stays zero as in Griffi
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +25,6 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from egosonics.errors import EgoSonicsError
 from egosonics.spectrogram.griffin_lim import griffin_lim, pad_to_stft_grid
 from egosonics.spectrogram.params import SpectrogramParams
 from egosonics.spectrogram.transform import istft
@@ -125,18 +122,3 @@ class FourierVocoder(ModelMixin, ConfigMixin):
             return griffin_lim(spec.abs(), num_samples, params, n_iter=iters, momentum=self.config.refine_momentum,
                                init=torch.sgn(spec))
         return istft(spec, params, length)[..., :num_samples]
-
-
-def load_vocoder(folder: str | os.PathLike[str], params: SpectrogramParams | None = None) -> FourierVocoder:
-    """Load a vocoder folder (``save_pretrained`` format) strictly, in eval mode, on the CPU.
-
-    A missing or mismatched file, or a vocoder built for another STFT than ``params``, raises ``EgoSonicsError``
-    naming the file.
-    """
-    from egosonics.pipeline import _load_component
-
-    folder = Path(folder)
-    model = _load_component(FourierVocoder, folder)
-    if params is not None and (problem := model.check_params(params)):
-        raise EgoSonicsError(f"{folder / 'config.json'}: vocoder made for another spectrogram ({problem})")
-    return model.float().eval()

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.evaluation.features import mel_filterbank, stft_magnitude
+from egosonics.evaluation.features import magnitude_spectrogram, mel_filterbank
 from egosonics.models.vocoder import FourierVocoder
 from egosonics.spectrogram.params import DEFAULT_PARAMS
 from egosonics.spectrogram.transform import magnitude_to_unit, unit_to_magnitude
@@ -205,8 +205,8 @@ def vocoder_loss(estimate: torch.Tensor, reference: torch.Tensor, *, sample_rate
     """Multi-resolution STFT (SC + log-magnitude L1, mean over resolutions) + mel L1: [B, n] × 2 → scalar."""
     total = estimate.new_zeros(())
     for n_fft, hop in RESOLUTIONS:
-        r = stft_magnitude(reference, n_fft=n_fft, hop_length=hop, floor=1e-7)  # [B, F, T]
-        e = stft_magnitude(estimate, n_fft=n_fft, hop_length=hop, floor=1e-7)
+        r = magnitude_spectrogram(reference, n_fft=n_fft, hop_length=hop, floor=1e-7)  # [B, F, T]
+        e = magnitude_spectrogram(estimate, n_fft=n_fft, hop_length=hop, floor=1e-7)
         # sqrt(Σ d² + ε): the norm's gradient is undefined at 0, which silent crops reach exactly
         sc = torch.sqrt(((r - e) ** 2).sum(dim=(-2, -1)) + 1e-8) / torch.sqrt((r ** 2).sum(dim=(-2, -1)) + 1e-8)
         total = total + (sc.mean() + (torch.log(r) - torch.log(e)).abs().mean()) / len(RESOLUTIONS)
@@ -214,7 +214,7 @@ def vocoder_loss(estimate: torch.Tensor, reference: torch.Tensor, *, sample_rate
     bank = torch.tensor(mel_filterbank(sample_rate, 1024, 80), dtype=estimate.dtype, device=estimate.device)
 
     def log_mel(wave: torch.Tensor) -> torch.Tensor:
-        mag = stft_magnitude(wave, n_fft=1024, hop_length=256, floor=1e-10)  # [B, 513, T]
+        mag = magnitude_spectrogram(wave, n_fft=1024, hop_length=256, floor=1e-10)  # [B, 513, T]
         return torch.log(torch.einsum("mf,bft->bmt", bank, mag) + 1e-5)  # [B, 80, T]
 
     return total + (log_mel(reference) - log_mel(estimate)).abs().mean()
@@ -225,7 +225,7 @@ def build_vocoder(config: TrainConfig) -> FourierVocoder:
     if config.init_model:
         folder = Path(config.init_model)
         folder = folder / "vocoder" if (folder / "vocoder" / "config.json").is_file() else folder
-        from egosonics.models.vocoder import load_vocoder
+        from egosonics.loading import load_vocoder
 
         return load_vocoder(folder)
     torch.manual_seed(config.seed)

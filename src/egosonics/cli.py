@@ -332,8 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     level.add_argument("--rms-threshold", type=float, default=None, help="keep windows above this RMS in dBFS")
     level.add_argument("--rms-percentile", type=float, default=None,
                        help="keep windows above this percentile of all windows' RMS (0-100)")
-    p.add_argument("--encoder", default="pixels", choices=["pixels", "clip-vit-b32"],
-                   help="frame encoder for E_V (default: pixels)")
+    p.add_argument("--encoder", default="pixels", choices=["pixels", "motion", "clip-vit-b32"],
+                   help="frame encoder for E_V: pixels (the tiny preset's), motion (optical flow, the tiny-motion "
+                        "preset's) or clip-vit-b32 (default: pixels)")
     p.add_argument("--clip-dir", help="local CLIP ViT-B/32 folder (for --encoder clip-vit-b32)")
     p.add_argument("--videos-per-shard", type=int, default=16, help="source videos per shard (default: 16)")
     p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default: 1)")

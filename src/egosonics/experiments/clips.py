@@ -236,6 +236,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     must be the ones the shards were prepared with.
     """
     from egosonics.media.audio import write_audio
+    from egosonics.models.frame_encoder import frame_encoder_name
     from egosonics.models.loading import load_pipeline
 
     out = Path(out_dir)
@@ -244,7 +245,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     if not todo:
         return out
     pipe = load_pipeline(model, device=torch.device(device))
-    kind = {"PixelFrameEncoder": "pixels", "ClipFrameEncoder": "clip-vit-b32"}.get(type(pipe.frame_encoder).__name__)
+    kind = frame_encoder_name(pipe.frame_encoder)
     frames = pipe.clip_spec.num_frames
     if kind != clips.encoder or clips.clips[0].ev.shape != (frames, pipe.frame_encoder.embedding_dim):
         raise EgoSonicsError(f"{model}: the model reads {kind} E_V of shape ({frames}, "

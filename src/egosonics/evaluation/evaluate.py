@@ -8,7 +8,10 @@ Stages:
    Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and every weight-free
    metric runs (``suite.WeightFreeSuite``).
 4. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
-   white noise, another clip's audio, and ground truth shifted by 0.5 s.
+   white noise, another clip's audio, ground truth shifted by 0.5 s, and a click at every sudden stop of motion
+   (``sync.click_track``, non-learned).
+   Every system is also scored by the pooled onset F1, best lag and paired bootstrap against the other-clip row
+   (``sync.pooled``; report key ``pooled_sync``, with a per-clip table).
 5. With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
    event times.
    With local weight files (``WeightBasedConfig``), the weight-based metrics run too: the Alignment Score at 30, 15
@@ -37,6 +40,8 @@ from egosonics.errors import EgoSonicsError
 from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite, _jsonable
 from egosonics.evaluation.sync.motion import farneback_trajectory, frame_difference
 from egosonics.evaluation.sync.onset import condfoley_scores, detect_onsets, onset_f1
+from egosonics.evaluation.sync.pooled import PooledConfig, PooledSync
+from egosonics.evaluation.sync.pooled import markdown as pooled_markdown
 from egosonics.media.files import atomic_output
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,7 @@ PROTOCOLS = {
     "make-an-audio": Protocol(10.0, 16_000),
 }
 
-REFERENCE_ROWS = ("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip", "shifted-0.5s")
+REFERENCE_ROWS = ("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip", "shifted-0.5s", "click-stops")
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,7 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
     event_rows: dict[str, list[dict[str, float]]] = {name: [] for name in suites}
     weighted = _WeightedMetrics(weights or WeightBasedConfig(), list(suites))
     failed: list[tuple[str, str]] = []
+    pooled = PooledSync(PooledConfig(seed=seed))
     rng = np.random.default_rng(seed)
     for index, clip_id in enumerate(progress(ids, desc="evaluate", total=len(ids), unit="clip")):
         # 2. Ground truth, decoded once.
@@ -289,6 +295,13 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
             elif name == "shifted-0.5s":
                 shift = round(0.5 * clip.sample_rate)
                 candidates[name] = np.concatenate([np.zeros(shift, np.float32), gt_audio[:-shift]])
+            elif name == "click-stops":
+                from egosonics.evaluation.sync.click_track import motion_click_track
+
+                try:
+                    candidates[name] = motion_click_track(gt_files[clip_id], n, clip.sample_rate)[0]
+                except EgoSonicsError as exc:
+                    failed.append((f"{name}/{clip_id}", str(exc)))
         # 3. Each system on its protocol.
         for name, wave in candidates.items():
             proto = protocols.get(name, protocols["ours"])
@@ -300,6 +313,7 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
             suites[name].update(clip_id=clip_id, generated=gen, reference=ref, fps=clip.fps,
                                 trajectory=trajectory[:frames_n - 1], motion=motion[:frames_n])
             weighted.update(name, _fit(wave, length), _fit(gt_audio, length), ev)
+            pooled.update(name, clip_id, gen, ref, proto.sample_rate)
             if clip_id in event_files:
                 events_s = event_onsets(event_files[clip_id])
                 events_s = events_s[events_s < length / clip.sample_rate]
@@ -317,6 +331,7 @@ def _evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str
             result["events"]["n"] = len(event_rows[name])
         report["systems"][name] = result
     report["table"] = summary_table(report)
+    report["pooled_sync"] = pooled.compute()
     write_report(Path(out), report, rows, gt_files)
     return report
 
@@ -385,7 +400,7 @@ def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], g
         tmp.write_text(json.dumps(_jsonable(report), indent=1))
     md = markdown_table(report["table"])
     with atomic_output(out / "report.md") as tmp:
-        tmp.write_text(f"# Evaluation\n\n{report['pairs']} clips.\n\n{md}\n")
+        tmp.write_text(f"# Evaluation\n\n{report['pairs']} clips.\n\n{md}\n\n{pooled_markdown(report['pooled_sync'])}")
     figures = []
     ours = examples.get("ours", [])
     truth = {c: w for c, w, _ in examples.get("ground-truth", [])}
@@ -422,7 +437,9 @@ def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], g
     note = (f"<p>Alignment classifier, held-out accuracy: {accuracy:.3f} ({classifier.get('n_windows')} windows)</p>"
             if accuracy is not None else "")
     body = (f"<h1>EgoSonics evaluation</h1><p>{report['pairs']} clips; failed: {len(report['failed'])}</p>{note}"
-            f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}<h2>Examples</h2>"
+            f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}"
+            f"<h2>Pooled onsets and lag</h2><pre>{html.escape(pooled_markdown(report['pooled_sync']))}</pre>"
+            "<h2>Examples</h2>"
             + "".join(f'<p><img src="{html.escape(f)}" width="800"></p>' for f in figures))
     with atomic_output(out / "report.html") as tmp:
         tmp.write_text(f"<!doctype html><meta charset='utf-8'><title>EgoSonics evaluation</title>"

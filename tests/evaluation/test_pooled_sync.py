@@ -136,7 +136,8 @@ def test_pooled_sync_end_to_end_on_click_tracks():
 
 def test_click_track_stops_are_local_maxima_above_threshold():
     strength = np.zeros(60)
-    strength[[10, 12, 30, 50]] = [0.5, 0.4, 0.9, 0.2]  # 12 is within 0.1 s of 10; 50 is below the threshold
+    strength[:] = 0.005
+    strength[[10, 12, 30, 50]] = [0.05, 0.04, 0.09, 0.012]  # 12 is within 0.1 s of 10; 50 is below 3 × the median
     assert list(pick_stops(strength)) == pytest.approx([10 / 30, 30 / 30])
     wave = click_track(np.array([0.5]), 22_050, 22_050)
     assert np.abs(wave[:11_025]).max() == 0 and np.abs(wave[11_025:11_025 + 600]).max() > 0.1

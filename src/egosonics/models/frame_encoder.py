@@ -98,9 +98,11 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
        cell and the mean colour of a ``colour_grid``² grid.
 
     Motion is measured in fractions of the frame side per frame and squashed with tanh(x / ``flow_scale``) (signed
-    values keep their sign); frame differences and contrast with tanh(x / ``diff_scale``); brightness and colour map
-    [0, 1] → [-1, 1]. Frame 0 has no predecessor: it gets frame 1's motion values (so no false start at a window's
-    first frame). Deterministic (DIS on one thread), float32. ``layout`` names the slice of every feature.
+    values keep their sign; the two per-frame maxima over cells with tanh(x / (4 · ``flow_scale``)), as a maximum over
+    64 noisy cells saturates otherwise); frame differences and contrast with tanh(x / ``diff_scale``); brightness
+    and colour map [0, 1] → [-1, 1]. ``motion_signals`` gives the values before squashing. Frame 0 has no
+    predecessor: it gets frame 1's motion values (so no false start at a window's first frame). Deterministic (DIS on
+    one thread), float32. ``layout`` names the slice of every feature.
 
     Args:
         input_size: the frame size to decode at (square, centre-cropped).
@@ -147,15 +149,16 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
         out = np.stack([self.encode_video(v) for v in video])  # [B, T, D]
         return torch.from_numpy(out).to(device=self.grey_weights.device, dtype=self.dtype)
 
-    def encode_video(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 RGB [T, H, W, 3] (one window, any H × W divisible by the grids) → float32 [T, embedding_dim]."""
+    def motion_signals(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+        """uint8 RGB [T, H, W, 3] → every feature of ``layout`` before squashing, [T, width] or [T]: motion in frame
+        sides per frame, grey levels and colour on a 0–1 scale."""
         import cv2
 
         cfg = self.config
         frames = np.ascontiguousarray(frames)
         num, height, width = frames.shape[:3]
         if num == 0:
-            return np.zeros((0, self.embedding_dim), np.float32)
+            return {name: np.zeros((0, where.stop - where.start), np.float32) for name, where in self.layout.items()}
         side = float(max(height, width))
         grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])  # [T, H, W] uint8
         g2 = (cfg.grid, cfg.grid)
@@ -221,28 +224,42 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
                            for f in frames])  # [T, c, c, 3]
         brightness = grey_f.reshape(num, -1).mean(1)
 
-        def flow_units(x: np.ndarray) -> np.ndarray:
-            return np.tanh(x / cfg.flow_scale)
-
-        def diff_units(x: np.ndarray) -> np.ndarray:
-            return np.tanh(x / cfg.diff_scale)
-
         flat = {name: x.reshape(num, -1) for name, x in (("mag", cell_mag), ("dx", cell_dx), ("dy", cell_dy),
                                                          ("change", mag_change), ("diff", cell_diff))}
-        globals_ = np.stack([
-            flow_units(camera[:, 0]), flow_units(camera[:, 1]), flow_units(camera[:, 2]), flow_units(camera[:, 3]),
-            flow_units(np.linalg.norm(velocity, axis=1)), flow_units(np.linalg.norm(acceleration, axis=1)),
-            flow_units(np.linalg.norm(jerk, axis=1)), flow_units(local_mean), flow_units(flat["mag"].max(1)),
-            flow_units(np.maximum(-mean_change, 0)), flow_units(np.maximum(mean_change, 0)),
-            flow_units(np.maximum(-flat["change"], 0).max(1)), diff_units(flat["diff"].mean(1)),
-            flow_units(residual), brightness * 2 - 1, diff_units(np.diff(brightness, prepend=brightness[:1])),
-        ], 1)  # [T, 16]
-        out = np.concatenate([
-            flow_units(flat["mag"]), flow_units(flat["dx"]), flow_units(flat["dy"]), flow_units(flat["change"]),
-            diff_units(flat["diff"]), grey_mean.reshape(num, -1) * 2 - 1, diff_units(grey_std.reshape(num, -1)),
-            colour.reshape(num, -1) * 2 - 1, globals_,
-        ], 1)
-        return out.astype(np.float32)
+        return {
+            "local_magnitude": flat["mag"], "local_dx": flat["dx"], "local_dy": flat["dy"],
+            "magnitude_change": flat["change"], "frame_difference": flat["diff"],
+            "grey_mean": grey_mean.reshape(num, -1), "grey_std": grey_std.reshape(num, -1),
+            "colour": colour.reshape(num, -1),
+            "camera_dx": camera[:, 0], "camera_dy": camera[:, 1], "camera_zoom": camera[:, 2],
+            "camera_rotation": camera[:, 3], "camera_speed": np.linalg.norm(velocity, axis=1),
+            "camera_acceleration": np.linalg.norm(acceleration, axis=1), "camera_jerk": np.linalg.norm(jerk, axis=1),
+            "local_mean": local_mean, "local_max_cell": flat["mag"].max(1), "stop": np.maximum(-mean_change, 0),
+            "start": np.maximum(mean_change, 0), "stop_max_cell": np.maximum(-flat["change"], 0).max(1),
+            "frame_difference_mean": flat["diff"].mean(1), "camera_fit_residual": residual,
+            "brightness": brightness, "brightness_change": np.diff(brightness, prepend=brightness[:1]),
+        }
+
+    def encode_video(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 RGB [T, H, W, 3] (one window, any H × W divisible by the grids) → float32 [T, embedding_dim]."""
+        cfg = self.config
+        signals = self.motion_signals(frames)
+        num = len(frames)
+        squash = {
+            # motion (frame sides per frame); the per-frame maxima over cells get a 4× wider scale (they saturate)
+            **{k: np.tanh(signals[k] / cfg.flow_scale) for k in (
+                "local_magnitude", "local_dx", "local_dy", "magnitude_change", "camera_dx", "camera_dy", "camera_zoom",
+                "camera_rotation", "camera_speed", "camera_acceleration", "camera_jerk", "local_mean", "stop", "start",
+                "camera_fit_residual")},
+            **{k: np.tanh(signals[k] / (4 * cfg.flow_scale)) for k in ("local_max_cell", "stop_max_cell")},
+            **{k: np.tanh(signals[k] / cfg.diff_scale) for k in (
+                "frame_difference", "grey_std", "frame_difference_mean", "brightness_change")},
+            **{k: signals[k] * 2 - 1 for k in ("grey_mean", "colour", "brightness")},
+        }
+        out = np.zeros((num, self.embedding_dim), np.float32)
+        for name, where in self.layout.items():
+            out[:, where] = squash[name].reshape(num, -1)
+        return out
 
 
 class ClipFrameEncoder(ModelMixin, ConfigMixin):

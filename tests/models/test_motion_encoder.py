@@ -155,3 +155,21 @@ def test_tiny_motion_preset_builds_a_pipeline_that_round_trips(tmp_path):
     pipe.save_pretrained(tmp_path / "model")
     loaded = EgoSonicsPipeline.from_pretrained(tmp_path / "model")
     assert isinstance(loaded.frame_encoder, MotionFrameEncoder) and loaded.config.preset == "tiny-motion"
+
+
+def test_prepare_with_the_motion_encoder_stores_its_ev(tmp_path):
+    import json
+
+    from egosonics.media.video import read_frames
+    from egosonics.preprocess.prepare import PrepareConfig, prepare
+    from egosonics.preprocess.shards import read_shard
+    from tests.training.conftest import make_sources
+
+    src = make_sources(tmp_path / "src", good=1, seconds=10.5)
+    prepare(PrepareConfig(src=str(src), out=str(tmp_path / "data"), rms_threshold_dbfs=-60.0, encoder="motion"))
+    rows = [json.loads(line) for line in (tmp_path / "data" / "manifest.jsonl").read_text().splitlines()]
+    row = next(r for r in rows if r["status"] == "kept")
+    _, sample = next(s for s in read_shard(tmp_path / "data" / "shards" / row["shard"]) if s[0] == row["key"])
+    frames = read_frames(src / row["video"], start_s=row["start_s"], duration_s=10.0, size=SIZE, crop=True).frames
+    expected = MotionFrameEncoder()(torch.from_numpy(frames)[None])[0].numpy().astype(np.float16)
+    assert sample["ev"].shape == (300, 512) and np.array_equal(sample["ev"], expected)

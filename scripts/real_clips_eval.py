@@ -58,7 +58,7 @@ def generate(model: str | None, out: Path, threads: int) -> None:
         raise SystemExit(f"generation failed: {report.failed}")
 
 
-def subset(section: dict, clips: set[str], bootstrap_seed: int) -> dict:
+def subset(section: dict, clips: set[str]) -> dict:
     """The pooled section recomputed over a subset of clips."""
     from egosonics.evaluation.sync.pooled import OnsetCounts, PooledConfig, lag_share, paired_bootstrap, pooled_f1
 
@@ -115,9 +115,9 @@ def main() -> None:
     generate(args.model, out, args.threads)
     report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed)
     section = report["pooled_sync"]
-    parts = {"all": subset(section, set(owner), args.seed)}
+    parts = {"all": subset(section, set(owner))}
     for set_name in SETS:
-        parts[set_name] = subset(section, {c for c, s in owner.items() if s == set_name}, args.seed)
+        parts[set_name] = subset(section, {c for c, s in owner.items() if s == set_name})
     text = "\n".join(table(name, part) for name, part in parts.items())
     (out / "real_clips_pooled.md").write_text(text)
     (out / "real_clips_pooled.json").write_text(json.dumps({"model": args.model or "default", "parts": parts,

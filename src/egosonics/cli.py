@@ -414,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "row of the pooled bootstrap), shifted-0.5s, click-stops (a click at each sudden stop of "
                         "motion) (default: ground-truth,vocoder-ceiling)")
     p.add_argument("--short-side", type=int, default=224, help="video resolution for optical flow (default: 224)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise row, the vocoder and the pooled bootstrap (default: 0)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the noise row, the vocoder and the pooled bootstrap (default: 0)")
     p.add_argument("--alignment-model", metavar="FOLDER",
                    help="Alignment Score at 30, 15 and 4 fps with this classifier (the model/ folder of 'egosonics "
                         "train alignment')")

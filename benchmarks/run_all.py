@@ -8,6 +8,7 @@ Benchmarks and targets:
     griffin_lim    32 iterations on 1024 × 430: ours ≥ 2× faster than librosa.griffinlim at equal or lower SC
     audio_decode   audio-only decode + RMS of a 10-minute AAC track on one core: ≥ 300× real time
     video_decode   10 s 1080p H.264 → 300 frames at 224 × 224: read_frames(size=224) vs full-size decode + resize
+    motion_encoder the motion frame encoder on a 10 s 1080p clip, decoding included, one core: ≥ 10× real time
     tiny_generate  tiny preset, 10 s 720p clip end to end (decode → 20 DDIM steps → SR → Griffin-Lim → mux), per
                    stage, guidance 3 and 1, 1 vs 2 threads, channels_last: real-time factor ≤ 0.3 (guidance 3)
     sd21_cpu       sd21 architecture with random weights on CPU: s per denoising step, VAE decode, CLIP on 300
@@ -42,6 +43,7 @@ from pathlib import Path
 import bench_audio_decode
 import bench_evaluation
 import bench_griffin_lim
+import bench_motion_encoder
 import bench_prepare_clips
 import bench_rms_scan
 import bench_sd21_cpu
@@ -54,9 +56,9 @@ from common import RESULTS_DIR, background_cores, cpu_seconds, format_result, ma
 
 BACKGROUND_WARN = 0.2  # cores busy with other work above which timings are flagged
 BENCHMARKS = {module.NAME: module for module in (bench_griffin_lim, bench_audio_decode, bench_video_decode,
-                                                 bench_tiny_generate, bench_sd21_cpu, bench_rms_scan,
-                                                 bench_prepare_clips, bench_train_tiny, bench_evaluation,
-                                                 bench_synth, bench_vocoder)}
+                                                 bench_motion_encoder, bench_tiny_generate, bench_sd21_cpu,
+                                                 bench_rms_scan, bench_prepare_clips, bench_train_tiny,
+                                                 bench_evaluation, bench_synth, bench_vocoder)}
 
 
 def main(argv: list[str] | None = None) -> int:

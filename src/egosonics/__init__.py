@@ -31,6 +31,7 @@ _LAZY = {
     "VideoToText": "egosonics.models.video_to_text",
     "SpectrogramSuperResolution": "egosonics.models.superres",
     "PixelFrameEncoder": "egosonics.models.frame_encoder",
+    "MotionFrameEncoder": "egosonics.models.frame_encoder",
     "ClipFrameEncoder": "egosonics.models.frame_encoder",
 }
 

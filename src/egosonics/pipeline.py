@@ -31,7 +31,13 @@ from diffusers.utils import BaseOutput
 
 from egosonics.clip_spec import DEFAULT_CLIP, ClipSpec
 from egosonics.errors import EgoSonicsError
-from egosonics.models.frame_encoder import ClipFrameEncoder, PixelFrameEncoder
+from egosonics.models.frame_encoder import (
+    ClipFrameEncoder,
+    FrameEncoder,
+    MotionFrameEncoder,
+    PixelFrameEncoder,
+    build_frame_encoder,
+)
 from egosonics.models.presets import Preset, get_preset
 from egosonics.models.superres import SpectrogramSuperResolution
 from egosonics.models.syncronet import Syncronet
@@ -56,7 +62,7 @@ COMPONENTS: dict[str, tuple[type, ...]] = {
     "syncronet": (Syncronet,),
     "video_to_text": (VideoToText,),
     "superres": (SpectrogramSuperResolution,),
-    "frame_encoder": (PixelFrameEncoder, ClipFrameEncoder),
+    "frame_encoder": (PixelFrameEncoder, MotionFrameEncoder, ClipFrameEncoder),
 }
 
 
@@ -100,7 +106,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
 
     def __init__(self, unet: UNet2DConditionModel, vae: AutoencoderKL | None, syncronet: Syncronet,
                  video_to_text: VideoToText, superres: SpectrogramSuperResolution, scheduler: DDIMScheduler,
-                 frame_encoder: PixelFrameEncoder | ClipFrameEncoder, spectrogram: dict[str, Any] | None = None,
+                 frame_encoder: FrameEncoder, spectrogram: dict[str, Any] | None = None,
                  clip: dict[str, Any] | None = None, preset: str = "custom",
                  pixel_norm: tuple[float, float] = (0.5, 0.5)) -> None:
         super().__init__()
@@ -127,7 +133,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
     @classmethod
     def from_preset(cls, preset: str | Preset, *, seed: int = 0, unet: UNet2DConditionModel | None = None,
                     vae: AutoencoderKL | None = None,
-                    frame_encoder: PixelFrameEncoder | ClipFrameEncoder | None = None) -> EgoSonicsPipeline:
+                    frame_encoder: FrameEncoder | None = None) -> EgoSonicsPipeline:
         """A fresh pipeline with the preset's architecture: random weights, except the parts given.
 
         Syncronet is always built from the UNet (``from_unet``), so it starts as a copy of its encoder.
@@ -138,9 +144,9 @@ class EgoSonicsPipeline(DiffusionPipeline):
         if vae is None and spec.vae is not None:
             vae = AutoencoderKL(**spec.vae)
         if frame_encoder is None:
-            if spec.frame_encoder != "pixels":
+            if spec.frame_encoder == "clip-vit-b32":
                 raise EgoSonicsError(f"preset {spec.name!r} needs CLIP weights: use EgoSonicsPipeline.from_sd21")
-            frame_encoder = PixelFrameEncoder()
+            frame_encoder = build_frame_encoder(spec.frame_encoder)
         syncronet = Syncronet.from_unet(unet, video_dim=frame_encoder.embedding_dim, **spec.syncronet)
         video_to_text = VideoToText(video_dim=frame_encoder.embedding_dim,
                                     context_dim=unet.config.cross_attention_dim, **spec.video_to_text)

@@ -15,6 +15,7 @@ SHORT_SIDE = whole(16, 4096)
 def run(args: argparse.Namespace) -> int:
     from egosonics.evaluation.evaluate import PROTOCOLS, WeightBasedConfig, evaluate
     from egosonics.evaluation.report import markdown_table
+    from egosonics.evaluation.sync.pooled import markdown as pooled_markdown
 
     baselines, protocols = {}, {}
     for spec in args.baseline or []:
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
                       references=tuple(args.references.split(",")) if args.references else (),
                       short_side=args.short_side, seed=args.seed, weights=weights)
     print(markdown_table(report["table"]))
+    print("\n" + pooled_markdown(report["pooled_sync"], per_clip=False))
     if report["failed"]:
         print(f"egosonics: {len(report['failed'])} clip(s) could not be evaluated:", file=sys.stderr)
         for clip, reason in report["failed"]:
@@ -44,7 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "evaluate", help="score generated audio against ground truth, beside baselines and reference rows",
         description="Pair the files of --pred and --gt by name and compute every weight-free metric (Frechet "
                     "distance and KID of log-mel statistics, paired spectral metrics, AV-Align, onset accuracy, AP "
-                    "and F1, cross-correlation offset and its course over time). Ground truth is cut and resampled "
+                    "and F1, cross-correlation offset and its course over time; onset F1 pooled over clips, the best "
+                    "lag of the onset envelopes and paired bootstrap intervals against another clip's audio, with a "
+                    "per-clip table). Ground truth is cut and resampled "
                     "to each system's protocol (baseline names diff-foley, im2wav, make-an-audio get theirs). "
                     "Weight-based metrics run only when their local files are given: the Alignment Score, FID of "
                     "spectrogram images (Inception-v3), SpecVQGAN's Melception protocol; nothing is downloaded. "
@@ -55,11 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", help="folder of timeline JSON files (NAME.json, as 'egosonics synth' writes): "
                                     "onsets are also scored against the true event times")
     p.add_argument("--references", default="ground-truth,vocoder-ceiling",
-                   help="reference rows, from ground-truth, vocoder-ceiling, silence, noise, other-clip, shifted-0.5s "
-                        "(default: ground-truth,vocoder-ceiling)")
+                   help="reference rows, from ground-truth, vocoder-ceiling, silence, noise, other-clip (the chance "
+                        "row of the pooled bootstrap), shifted-0.5s, click-stops (a click at each sudden stop of "
+                        "motion) (default: ground-truth,vocoder-ceiling)")
     p.add_argument("--short-side", type=SHORT_SIDE, default=224,
                    help=f"video resolution for optical flow, {SHORT_SIDE.describe()} pixels (default: 224)")
-    p.add_argument("--seed", type=SEED, default=0, help="seed of the noise row and the vocoder (default: 0)")
+    p.add_argument("--seed", type=SEED, default=0,
+                   help="seed of the noise row, the vocoder and the pooled bootstrap (default: 0)")
     p.add_argument("--alignment-model", metavar="FOLDER",
                    help="Alignment Score at 30, 15 and 4 fps with this classifier (the model/ folder of 'egosonics "
                         "train alignment')")

@@ -139,11 +139,11 @@ class AlignmentScore(Metric):
 
 def frame_encoder_for(model: AudioVisualAlignmentClassifier, clip_dir: str | os.PathLike[str] | None = None):
     """The frame encoder the classifier's E_V came from (``clip_dir`` overrides the recorded CLIP folder)."""
-    from egosonics.models.frame_encoder import ClipFrameEncoder, PixelFrameEncoder
+    from egosonics.models.frame_encoder import ClipFrameEncoder, build_frame_encoder
 
     name = model.config.frame_encoder
-    if name == "pixels":
-        return PixelFrameEncoder().eval()
+    if name in ("pixels", "motion"):
+        return build_frame_encoder(name)
     if name == "clip-vit-b32":
         folder = clip_dir or model.config.clip_dir
         if not folder:
@@ -151,7 +151,7 @@ def frame_encoder_for(model: AudioVisualAlignmentClassifier, clip_dir: str | os.
                                  "recorded: pass the local CLIP folder (clip_dir)")
         return ClipFrameEncoder.from_clip_folder(folder).eval()
     raise EgoSonicsError(f"unknown frame encoder {name!r} in the classifier config; choose from "
-                         "['clip-vit-b32', 'pixels']")
+                         "['clip-vit-b32', 'motion', 'pixels']")
 
 
 @torch.inference_mode()

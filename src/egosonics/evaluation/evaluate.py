@@ -5,10 +5,13 @@ Stages (numbered as the comments in ``evaluate`` are):
 2. Per clip, decode the ground-truth video once (frames at its own fps, short side ``short_side``) and its audio;
    optical flow and frame differences are computed once and shared by every system.
 3. Reference rows, always: ground truth against itself and the Griffin-Lim vocoder ceiling; on request silence,
-   white noise, another clip's audio, and ground truth shifted by 0.5 s.
+   white noise, another clip's audio, ground truth shifted by 0.5 s, and a click at every sudden stop of motion
+   (``sync.click_track``, non-learned).
 4. Per system and reference row, ground truth is resampled and cut to the system's protocol (length and rate: ours
    10 s at 22,050 Hz, Diff-Foley 8 s at 16 kHz, Im2Wav 5 s, Make-An-Audio 10 s at 16 kHz; EVALUATION.md §7.5) and
-   every weight-free metric runs (``suite.WeightFreeSuite``).
+   every weight-free metric runs (``suite.WeightFreeSuite``). Every system is also scored by the pooled onset F1, best
+   lag and paired bootstrap against the other-clip row (``sync.pooled``; report key ``pooled_sync``, with a per-clip
+   table).
    With ``events`` (timeline JSON per clip, as ``egosonics synth`` writes), onsets are also scored against the true
    event times (``sync.onset.event_scores``).
    With local weight files (``WeightBasedConfig``), the weight-based metrics run too: the Alignment Score at 30, 15
@@ -35,6 +38,7 @@ from egosonics.evaluation.report import summary_table, write_report
 from egosonics.evaluation.suite import SuiteConfig, WeightFreeSuite
 from egosonics.evaluation.sync.motion import farneback_trajectory, frame_difference
 from egosonics.evaluation.sync.onset import event_onsets, event_scores
+from egosonics.evaluation.sync.pooled import PooledConfig, PooledSync
 from egosonics.media.formats import is_media_file, is_video_file
 
 log = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ PROTOCOLS = {
     "make-an-audio": Protocol(10.0, 16_000),
 }
 
-REFERENCE_ROWS = ("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip", "shifted-0.5s")
+REFERENCE_ROWS = ("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip", "shifted-0.5s", "click-stops")
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
     event_rows: dict[str, list[dict[str, float]]] = {name: [] for name in suites}
     weighted = _WeightedMetrics(weights or WeightBasedConfig(), list(suites))
     failed: list[tuple[str, str]] = []
+    pooled = PooledSync(PooledConfig(seed=seed))
     rng = np.random.default_rng(seed)
     for index, clip_id in enumerate(progress(ids, desc="evaluate", total=len(ids), unit="clip")):
         # 2. Ground truth, decoded once.
@@ -245,6 +250,13 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             elif name == "shifted-0.5s":
                 shift = round(0.5 * clip.sample_rate)
                 candidates[name] = np.concatenate([np.zeros(shift, np.float32), gt_audio[:-shift]])
+            elif name == "click-stops":
+                from egosonics.evaluation.sync.click_track import motion_click_track
+
+                try:
+                    candidates[name] = motion_click_track(gt_files[clip_id], n, clip.sample_rate)[0]
+                except EgoSonicsError as exc:
+                    failed.append((f"{name}/{clip_id}", str(exc)))
         # 4. Each system and reference row on its protocol.
         for name, wave in candidates.items():
             proto = protocols.get(name, protocols["ours"])
@@ -256,6 +268,7 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             suites[name].update(clip_id=clip_id, generated=gen, reference=ref, fps=clip.fps,
                                 trajectory=trajectory[:frames_n - 1], motion=motion[:frames_n])
             weighted.update(name, _fit(wave, length), _fit(gt_audio, length), ev)
+            pooled.update(name, clip_id, gen, ref, proto.sample_rate)
             if clip_id in event_files:
                 events_s = event_onsets(event_files[clip_id])
                 events_s = events_s[events_s < length / clip.sample_rate]
@@ -273,5 +286,6 @@ def evaluate(pred: str | os.PathLike[str], gt: str | os.PathLike[str], out: str 
             result["events"]["n"] = len(event_rows[name])
         report["systems"][name] = result
     report["table"] = summary_table(report)
+    report["pooled_sync"] = pooled.compute()
     write_report(Path(out), report, rows, gt_files)
     return report

@@ -13,6 +13,7 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.evaluation.suite import _jsonable
+from egosonics.evaluation.sync.pooled import markdown as pooled_markdown
 from egosonics.utils.output import atomic_output
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], g
         tmp.write_text(json.dumps(_jsonable(report), indent=1))
     md = markdown_table(report["table"])
     with atomic_output(out / "report.md") as tmp:
-        tmp.write_text(f"# Evaluation\n\n{report['pairs']} clips.\n\n{md}\n")
+        tmp.write_text(f"# Evaluation\n\n{report['pairs']} clips.\n\n{md}\n\n{pooled_markdown(report['pooled_sync'])}")
     figures = []
     ours = examples.get("ours", [])
     truth = {c: w for c, w, _ in examples.get("ground-truth", [])}
@@ -123,7 +124,9 @@ def write_report(out: Path, report: dict[str, Any], examples: dict[str, list], g
     note = (f"<p>Alignment classifier, held-out accuracy: {accuracy:.3f} ({classifier.get('n_windows')} windows)</p>"
             if accuracy is not None else "")
     body = (f"<h1>EgoSonics evaluation</h1><p>{report['pairs']} clips; failed: {len(report['failed'])}</p>{note}"
-            f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}<h2>Examples</h2>"
+            f"<h2>Comparison</h2>{table_html}<h2>Per clip (ours)</h2>{rows_html}"
+            f"<h2>Pooled onsets and lag</h2><pre>{html.escape(pooled_markdown(report['pooled_sync']))}</pre>"
+            "<h2>Examples</h2>"
             + "".join(f'<p><img src="{html.escape(f)}" width="800"></p>' for f in figures))
     with atomic_output(out / "report.html") as tmp:
         tmp.write_text(f"<!doctype html><meta charset='utf-8'><title>EgoSonics evaluation</title>"

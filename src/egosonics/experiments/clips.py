@@ -228,7 +228,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     """
     from egosonics.loading import load_pipeline
     from egosonics.media.audio import limit_peak, write_audio
-    from egosonics.models.frame_encoder import FRAME_ENCODERS
+    from egosonics.models.frame_encoder import frame_encoder_name
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +236,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
     if not todo:
         return out
     pipe = load_pipeline(model, device=torch.device(device))
-    kind = next((name for name, cls in FRAME_ENCODERS.items() if isinstance(pipe.frame_encoder, cls)), None)
+    kind = frame_encoder_name(pipe.frame_encoder)
     frames = pipe.clip_spec.num_frames
     if kind != clips.encoder or clips.clips[0].ev.shape != (frames, pipe.frame_encoder.embedding_dim):
         raise EgoSonicsError(f"{model}: the model reads {kind} E_V of shape ({frames}, "

@@ -218,7 +218,7 @@ class AudioVisualAlignmentClassifier(ModelMixin, ConfigMixin):
         head_widths: widths of the 4 hidden linear layers; a 5th maps to the single output.
         input_size: (rows, columns) of E_A and E_V before the resize to ``image_size`` (512 × 512 at sd21 size).
         freeze_backbone: train only the MLP (the paper), or the backbone too.
-        frame_encoder: the frame encoder E_V came from ("pixels" or "clip-vit-b32"); scoring must use the same.
+        frame_encoder: the frame encoder E_V came from ("pixels", "motion" or "clip-vit-b32"); scoring uses the same.
         clip_dir: the local CLIP folder that encoder used (``clip-vit-b32``), recorded for scoring.
         fps: frame rate of E_V (30).
     """

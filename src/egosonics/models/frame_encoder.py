@@ -7,6 +7,11 @@ Both take uint8 RGB frames [B, T, H, W, 3] (a batch of windows, frames in time o
   batches (resize the short side to 224 bicubically, centre-crop, normalise).
 * ``pixels``: weight-free. A 16 × 16 grey thumbnail and its difference from the previous frame, so both what is seen
   and when it moves survive. Used by the ``tiny`` preset and the tests.
+* ``motion``: weight-free. Dense optical flow (OpenCV DIS) at 128 × 128, split into the camera's own motion (a robust
+  affine fit) and the local motion of hands and objects, summarised per frame over an 8 × 8 grid with its change
+  (stops and starts), camera acceleration and jerk, frame-difference energy and a coarse appearance summary
+  (``MotionFrameEncoder``; feature layout in docs/MODELS.md and ``MotionFrameEncoder.layout``). Used by the
+  ``tiny-motion`` preset.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -64,6 +70,196 @@ class PixelFrameEncoder(ModelMixin, ConfigMixin):
         motion = torch.diff(thumb, dim=1, prepend=thumb[:, :1])  # 0 for the first frame
         motion = (motion * self.config.motion_gain).clamp(-1, 1)
         return torch.cat([thumb * 2 - 1, motion], dim=-1).to(self.dtype)
+
+
+# Per-cell blocks of the motion encoder, in output order (each ``grid``² values, cells in row-major order), then the
+# colour block (``colour_grid``² × RGB) and the global block (one value each).
+MOTION_CELL_BLOCKS = ("local_magnitude", "local_dx", "local_dy", "magnitude_change", "frame_difference", "grey_mean",
+                      "grey_std")
+MOTION_GLOBALS = ("camera_dx", "camera_dy", "camera_zoom", "camera_rotation", "camera_speed", "camera_acceleration",
+                  "camera_jerk", "local_mean", "local_max_cell", "stop", "start", "stop_max_cell",
+                  "frame_difference_mean", "camera_fit_residual", "brightness", "brightness_change")
+
+
+class MotionFrameEncoder(ModelMixin, ConfigMixin):
+    """Weight-free E_V from dense optical flow, with the camera's own motion separated from local motion.
+
+    Per window, frame by frame (grey at ``input_size``², 30 fps):
+
+    1. Flow: OpenCV DIS (``DISOPTICAL_FLOW_PRESET_ULTRAFAST``, finest scale 1: computed at half the input size)
+       from frame t−1 to frame t, in pixels.
+    2. Camera: an affine motion field fitted to the flow on a 32 × 32 point lattice by trimmed least squares (three
+       fits, each keeping the 60 % of points the previous fit explains best), so a hand or object covering less than
+       ~40 % of the view does not pull it. Its translation (the field at the centre), zoom and rotation are the
+       camera's motion; acceleration = change of translation, jerk = change of acceleration (a step's heel-strike).
+    3. Local motion = flow − camera field: its mean magnitude, x and y per grid cell, and the magnitude's change from
+       the previous frame (negative: a stop, positive: a start).
+    4. Frame-difference energy (mean |grey_t − grey_{t−1}|) per cell; appearance: grey mean and standard deviation per
+       cell and the mean colour of a ``colour_grid``² grid.
+
+    Motion is measured in fractions of the frame side per frame and squashed with tanh(x / ``flow_scale``) (signed
+    values keep their sign; the two per-frame maxima over cells with tanh(x / (4 · ``flow_scale``)), as a maximum over
+    64 noisy cells saturates otherwise); frame differences and contrast with tanh(x / ``diff_scale``); brightness
+    and colour map [0, 1] → [-1, 1]. ``motion_signals`` gives the values before squashing. Frame 0 has no
+    predecessor: it gets frame 1's motion values (so no false start at a window's first frame). Deterministic (DIS on
+    one thread), float32. ``layout`` names the slice of every feature.
+
+    Args:
+        input_size: the frame size to decode at (square, centre-cropped).
+        grid: cells per side of the motion and appearance grid.
+        colour_grid: cells per side of the colour grid.
+        flow_scale: motion (frame-side fractions per frame) that maps to tanh(1).
+        diff_scale: grey-level difference or standard deviation (0–1 scale) that maps to tanh(1).
+    """
+
+    @register_to_config
+    def __init__(self, input_size: int = 128, grid: int = 8, colour_grid: int = 4, flow_scale: float = 0.02,
+                 diff_scale: float = 0.05) -> None:
+        super().__init__()
+        if input_size % grid or input_size % colour_grid or input_size < 32:
+            raise ValueError(f"input_size {input_size} must be ≥ 32 and divisible by grid {grid} and colour_grid "
+                             f"{colour_grid}")
+        # A buffer so the model has a device and dtype, and a (tiny) state dict to save.
+        self.register_buffer("grey_weights", torch.tensor([0.299, 0.587, 0.114]))
+
+    @property
+    def embedding_dim(self) -> int:
+        return len(MOTION_CELL_BLOCKS) * self.config.grid ** 2 + 3 * self.config.colour_grid ** 2 + len(MOTION_GLOBALS)
+
+    @property
+    def layout(self) -> dict[str, slice]:
+        """Feature name → its slice of the E_V row (per-cell blocks row-major; ``colour`` is [cells, RGB] flattened)."""
+        out, start = {}, 0
+        for name in MOTION_CELL_BLOCKS:
+            out[name] = slice(start, start + self.config.grid ** 2)
+            start += self.config.grid ** 2
+        out["colour"] = slice(start, start + 3 * self.config.colour_grid ** 2)
+        start += 3 * self.config.colour_grid ** 2
+        for name in MOTION_GLOBALS:
+            out[name] = slice(start, start + 1)
+            start += 1
+        return out
+
+    @torch.no_grad()
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 frames [B, T, H, W, 3] → E_V [B, T, embedding_dim]."""
+        if frames.ndim != 5 or frames.shape[-1] != 3:
+            raise ValueError(f"frames must be [B, T, H, W, 3], got shape {tuple(frames.shape)}")
+        video = frames.cpu().numpy().astype(np.uint8, copy=False)
+        out = np.stack([self.encode_video(v) for v in video])  # [B, T, D]
+        return torch.from_numpy(out).to(device=self.grey_weights.device, dtype=self.dtype)
+
+    def motion_signals(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+        """uint8 RGB [T, H, W, 3] → every feature of ``layout`` before squashing, [T, width] or [T]: motion in frame
+        sides per frame, grey levels and colour on a 0–1 scale."""
+        import cv2
+
+        cfg = self.config
+        frames = np.ascontiguousarray(frames)
+        num, height, width = frames.shape[:3]
+        if num == 0:
+            return {name: np.zeros((0, where.stop - where.start), np.float32) for name, where in self.layout.items()}
+        side = float(max(height, width))
+        grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])  # [T, H, W] uint8
+        g2 = (cfg.grid, cfg.grid)
+
+        def cells(x: np.ndarray, size: tuple[int, int] = g2) -> np.ndarray:
+            return cv2.resize(x, size, interpolation=cv2.INTER_AREA)  # mean over each cell
+
+        # Camera model: flow(x, y) ≈ c0 + c1 · x + c2 · y per flow component, coordinates in frame sides from the
+        # centre, fitted on a lattice of about 32 × 32 points.
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        xs, ys = (xs - width / 2) / side, (ys - height / 2) / side  # [H, W]
+        step_y, step_x = max(1, height // 32), max(1, width // 32)
+        pick = (slice(step_y // 2, None, step_y), slice(step_x // 2, None, step_x))
+        lattice = np.stack([np.ones_like(xs[pick]), xs[pick], ys[pick]], -1).reshape(-1, 3).astype(np.float64)
+        kept = max(3, int(0.6 * len(lattice)))
+
+        flow_engine = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        flow_engine.setFinestScale(1)  # flow at half the input size: the preset's default (a quarter) blurs hands
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)  # DIS's parallel loops: one thread keeps the result identical run to run
+        try:
+            flows = [flow_engine.calc(grey[t - 1], grey[t], None) for t in range(1, num)]  # [H, W, 2] px
+        finally:
+            cv2.setNumThreads(threads)
+
+        cell_motion = np.zeros((num, *g2, 3), np.float32)  # local magnitude, x, y per cell
+        cell_diff = np.zeros((num, *g2), np.float32)
+        camera = np.zeros((num, 4), np.float32)  # dx, dy, zoom, rotation (frame sides per frame)
+        residual = np.zeros(num, np.float32)
+        grey_f = grey.astype(np.float32) / 255.0
+        for t, flow in enumerate(flows, start=1):
+            flow *= 1.0 / side  # [H, W, 2] frame sides per frame
+            target = flow[pick].reshape(-1, 2).astype(np.float64)  # [N, 2]
+            keep = np.arange(len(lattice))
+            for _ in range(3):  # trimmed least squares: refit on the 60 % of points explained best
+                rows = lattice[keep]
+                coef = np.linalg.solve(rows.T @ rows + 1e-9 * np.eye(3), rows.T @ target[keep])  # [3, 2]
+                err = np.hypot(*(lattice @ coef - target).T)  # [N]
+                keep = np.argpartition(err, kept - 1)[:kept]
+            c = coef.astype(np.float32)
+            local_x = flow[..., 0] - (c[0, 0] + c[1, 0] * xs + c[2, 0] * ys)
+            local_y = flow[..., 1] - (c[0, 1] + c[1, 1] * xs + c[2, 1] * ys)
+            cell_motion[t] = cells(np.dstack([cv2.magnitude(local_x, local_y), local_x, local_y]))
+            cell_diff[t] = cells(cv2.absdiff(grey_f[t], grey_f[t - 1]))
+            # zoom: divergence, rotation: curl (positive = clockwise on screen, y down)
+            camera[t] = (c[0, 0], c[0, 1], (c[1, 0] + c[2, 1]) / 2, (c[1, 1] - c[2, 0]) / 2)
+            residual[t] = float(np.median(err))
+        cell_mag, cell_dx, cell_dy = cell_motion[..., 0], cell_motion[..., 1], cell_motion[..., 2]
+        if num > 1:  # frame 0 takes frame 1's motion
+            for array in (cell_motion, cell_diff, camera, residual):
+                array[0] = array[1]
+
+        mag_change = np.diff(cell_mag, axis=0, prepend=cell_mag[:1])  # [T, g, g]
+        velocity = camera[:, :2]
+        acceleration = np.diff(velocity, axis=0, prepend=velocity[:1])
+        jerk = np.diff(acceleration, axis=0, prepend=acceleration[:1])
+        local_mean = cell_mag.reshape(num, -1).mean(1)
+        mean_change = np.diff(local_mean, prepend=local_mean[:1])
+        grey_mean = np.stack([cells(g) for g in grey_f])  # [T, g, g]
+        grey_sq = np.stack([cells(g * g) for g in grey_f])
+        grey_std = np.sqrt(np.maximum(grey_sq - grey_mean ** 2, 0.0))
+        colour = np.stack([cells(f.astype(np.float32) / 255.0, (cfg.colour_grid, cfg.colour_grid))
+                           for f in frames])  # [T, c, c, 3]
+        brightness = grey_f.reshape(num, -1).mean(1)
+
+        flat = {name: x.reshape(num, -1) for name, x in (("mag", cell_mag), ("dx", cell_dx), ("dy", cell_dy),
+                                                         ("change", mag_change), ("diff", cell_diff))}
+        return {
+            "local_magnitude": flat["mag"], "local_dx": flat["dx"], "local_dy": flat["dy"],
+            "magnitude_change": flat["change"], "frame_difference": flat["diff"],
+            "grey_mean": grey_mean.reshape(num, -1), "grey_std": grey_std.reshape(num, -1),
+            "colour": colour.reshape(num, -1),
+            "camera_dx": camera[:, 0], "camera_dy": camera[:, 1], "camera_zoom": camera[:, 2],
+            "camera_rotation": camera[:, 3], "camera_speed": np.linalg.norm(velocity, axis=1),
+            "camera_acceleration": np.linalg.norm(acceleration, axis=1), "camera_jerk": np.linalg.norm(jerk, axis=1),
+            "local_mean": local_mean, "local_max_cell": flat["mag"].max(1), "stop": np.maximum(-mean_change, 0),
+            "start": np.maximum(mean_change, 0), "stop_max_cell": np.maximum(-flat["change"], 0).max(1),
+            "frame_difference_mean": flat["diff"].mean(1), "camera_fit_residual": residual,
+            "brightness": brightness, "brightness_change": np.diff(brightness, prepend=brightness[:1]),
+        }
+
+    def encode_video(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 RGB [T, H, W, 3] (one window, any H × W divisible by the grids) → float32 [T, embedding_dim]."""
+        cfg = self.config
+        signals = self.motion_signals(frames)
+        num = len(frames)
+        squash = {
+            # motion (frame sides per frame); the per-frame maxima over cells get a 4× wider scale (they saturate)
+            **{k: np.tanh(signals[k] / cfg.flow_scale) for k in (
+                "local_magnitude", "local_dx", "local_dy", "magnitude_change", "camera_dx", "camera_dy", "camera_zoom",
+                "camera_rotation", "camera_speed", "camera_acceleration", "camera_jerk", "local_mean", "stop", "start",
+                "camera_fit_residual")},
+            **{k: np.tanh(signals[k] / (4 * cfg.flow_scale)) for k in ("local_max_cell", "stop_max_cell")},
+            **{k: np.tanh(signals[k] / cfg.diff_scale) for k in (
+                "frame_difference", "grey_std", "frame_difference_mean", "brightness_change")},
+            **{k: signals[k] * 2 - 1 for k in ("grey_mean", "colour", "brightness")},
+        }
+        out = np.zeros((num, self.embedding_dim), np.float32)
+        for name, where in self.layout.items():
+            out[:, where] = squash[name].reshape(num, -1)
+        return out
 
 
 class ClipFrameEncoder(ModelMixin, ConfigMixin):
@@ -137,10 +333,27 @@ class ClipFrameEncoder(ModelMixin, ConfigMixin):
         return super().train(False)
 
 
-FRAME_ENCODERS = {"pixels": PixelFrameEncoder, "clip-vit-b32": ClipFrameEncoder}
+FRAME_ENCODERS = {"pixels": PixelFrameEncoder, "motion": MotionFrameEncoder, "clip-vit-b32": ClipFrameEncoder}
+FrameEncoder = PixelFrameEncoder | MotionFrameEncoder | ClipFrameEncoder
 
 
-def frame_input_size(encoder: PixelFrameEncoder | ClipFrameEncoder) -> int:
+def frame_encoder_name(encoder: FrameEncoder) -> str:
+    """The registered name of an encoder instance ("pixels", "motion" or "clip-vit-b32")."""
+    return next(name for name, cls in FRAME_ENCODERS.items() if isinstance(encoder, cls))
+
+
+def build_frame_encoder(name: str, clip_dir: str | os.PathLike[str] | None = None) -> FrameEncoder:
+    """A frame encoder by name, in eval mode: the weight-free ones with their defaults, CLIP from ``clip_dir``."""
+    if name == "clip-vit-b32":
+        if not clip_dir:
+            raise EgoSonicsError("the clip-vit-b32 encoder needs a local CLIP ViT-B/32 folder (--clip-dir)")
+        return ClipFrameEncoder.from_clip_folder(clip_dir).eval()
+    if name not in FRAME_ENCODERS:
+        raise EgoSonicsError(f"unknown frame encoder {name!r}; choose from {sorted(FRAME_ENCODERS)}")
+    return FRAME_ENCODERS[name]().eval()
+
+
+def frame_input_size(encoder: FrameEncoder) -> int:
     """The square size frames should be decoded at (centre-cropped) for this encoder."""
     if isinstance(encoder, ClipFrameEncoder):
         return encoder.input_size

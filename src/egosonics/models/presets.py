@@ -6,7 +6,7 @@ A preset names the architecture of every part; weights come from training (``tin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from egosonics.spectrogram.params import SpectrogramParams
@@ -48,14 +48,14 @@ class Preset:
     """Everything that fixes the architecture of a pipeline.
 
     Attributes:
-        name: "sd21" or "tiny".
+        name: "sd21", "tiny" or "tiny-motion".
         unet: ``UNet2DConditionModel`` config.
         vae: ``AutoencoderKL`` config, or None for a pixel-space model.
         syncronet: ``Syncronet.from_unet`` keyword arguments.
         video_to_text: ``VideoToText`` keyword arguments (the output width is the UNet's cross-attention width).
         superres: ``SpectrogramSuperResolution`` keyword arguments.
         spectrogram: the spectrogram parameters; ``model_size`` is the image the diffusion model makes.
-        frame_encoder: "clip-vit-b32" or "pixels".
+        frame_encoder: "clip-vit-b32", "pixels" or "motion" (``models/frame_encoder.py``).
         prediction_type: what the UNet predicts: "epsilon" (Stable Diffusion 2.1-base) or "v_prediction".
         pixel_norm: (mean, std) that standardise a pixel-space model's spectrogram image into its sample; (0.5, 0.5)
             is the plain [0, 1] → [-1, 1] map. Unused with a VAE (its ``scaling_factor`` does the job).
@@ -105,6 +105,10 @@ PRESETS: dict[str, Preset] = {
         pixel_norm=(0.13, 0.13),
     ),
 }
+# ``tiny`` with the weight-free ``motion`` frame encoder (optical flow with the camera's motion separated, 512-d): for
+# new tiny models (``preset: tiny-motion`` in a training config, ``egosonics prepare --encoder motion``). The shipped
+# default model was trained with ``pixels`` and stays on ``tiny``.
+PRESETS["tiny-motion"] = replace(PRESETS["tiny"], name="tiny-motion", frame_encoder="motion")
 
 
 def get_preset(name: str) -> Preset:

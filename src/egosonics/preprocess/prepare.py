@@ -162,16 +162,9 @@ _ENCODER_CACHE: dict[str, Any] = {}
 def _frame_encoder(config: PrepareConfig):
     """The frame encoder, built once per process."""
     if config.encoder not in _ENCODER_CACHE:
-        from egosonics.models.frame_encoder import ClipFrameEncoder, PixelFrameEncoder
+        from egosonics.models.frame_encoder import build_frame_encoder
 
-        if config.encoder == "pixels":
-            _ENCODER_CACHE[config.encoder] = PixelFrameEncoder().eval()
-        elif config.encoder == "clip-vit-b32":
-            if not config.clip_dir:
-                raise EgoSonicsError("the clip-vit-b32 encoder needs --clip-dir (a local CLIP ViT-B/32 folder)")
-            _ENCODER_CACHE[config.encoder] = ClipFrameEncoder.from_clip_folder(config.clip_dir).eval()
-        else:
-            raise EgoSonicsError(f"unknown frame encoder {config.encoder!r}; choose from ['clip-vit-b32', 'pixels']")
+        _ENCODER_CACHE[config.encoder] = build_frame_encoder(config.encoder, config.clip_dir)
     return _ENCODER_CACHE[config.encoder]
 
 

@@ -1,0 +1,131 @@
+"""Pooled synchronisation of a model on the real clips, beside the reference rows (docs/EVAL.md).
+
+    .venv/bin/python scripts/real_clips_eval.py [--model FOLDER] [--out outputs/real_clips_eval] [--threads 1]
+
+1. Generate the model's audio for every clip of ../shared/data/real_clips (25) and real_clips_more (53) with
+   ``egosonics generate``'s defaults (20 DDIM steps, guidance 3, seed 0); files already generated are kept.
+2. ``egosonics evaluate`` over all clips at once (the two folders linked into OUT/gt, never copied), with the reference
+   rows recorded audio, Griffin-Lim ceiling, silence, another clip's audio (chance), recorded audio shifted 0.5 s
+   and the motion click track. Report in OUT/report (report.md holds the pooled tables and the per-clip table).
+3. The pooled numbers and the paired bootstrap against chance per clip set and over both, written to
+   OUT/real_clips_pooled.md and .json and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = {"real_clips": REPO.parent / "shared" / "data" / "real_clips",
+        "real_clips_more": REPO.parent / "shared" / "data" / "real_clips_more"}
+REFERENCES = ("ground-truth", "vocoder-ceiling", "silence", "other-clip", "shifted-0.5s", "click-stops")
+
+
+def link_clips(out: Path) -> dict[str, str]:
+    """OUT/gt/NAME.mp4 → the shared clip (symlinks); returns clip name → set name."""
+    gt = out / "gt"
+    gt.mkdir(parents=True, exist_ok=True)
+    owner = {}
+    for set_name, folder in SETS.items():
+        for video in sorted(folder.glob("*.mp4")):
+            if video.stem in owner:
+                raise SystemExit(f"clip name {video.stem} is in two sets")
+            owner[video.stem] = set_name
+            link = gt / video.name
+            if not link.is_symlink():
+                link.symlink_to(video.resolve())
+    return owner
+
+
+def generate(model: str | None, out: Path, threads: int) -> None:
+    import torch
+
+    from egosonics.generate import GenerateOptions, generate_files
+    from egosonics.loading import load_pipeline
+
+    todo = [v for v in sorted((out / "gt").glob("*.mp4")) if not (out / "pred" / f"{v.stem}.egosonics.mp4").exists()]
+    if not todo:
+        return
+    torch.set_num_threads(threads)
+    pipe = load_pipeline(model)
+    report = generate_files(pipe, todo, out / "pred", GenerateOptions())
+    if report.failed:
+        raise SystemExit(f"generation failed: {report.failed}")
+
+
+def subset(section: dict, clips: set[str]) -> dict:
+    """The pooled section recomputed over a subset of clips."""
+    from egosonics.evaluation.sync.pooled import OnsetCounts, PooledConfig, lag_share, paired_bootstrap, pooled_f1
+
+    config = PooledConfig(**section["config"])
+    rows = [r for r in section["clips"] if r["clip_id"] in clips]
+    names = list(section["systems"])
+
+    def counts(name: str) -> list[OnsetCounts]:
+        return [OnsetCounts(r[name]["hits"], r[name]["n_estimated"], r["n_reference"]) for r in rows]
+
+    def lags(name: str) -> np.ndarray:
+        return np.array([np.nan if r[name]["lag_s"] is None else r[name]["lag_s"] for r in rows], dtype=np.float64)
+
+    systems = {n: {**pooled_f1(counts(n)), "lag_share": lag_share(lags(n), config.lag_tolerance_s),
+                   "n_clips": len(rows)} for n in names}
+    chance = config.chance
+    differences = {f"{n} - {chance}": paired_bootstrap(np.array([(c.hits, c.n_estimated, c.n_reference)
+                                                                for c in counts(n)]),
+                                                       np.array([(c.hits, c.n_estimated, c.n_reference)
+                                                                 for c in counts(chance)]),
+                                                       lags_a=lags(n), lags_b=lags(chance), config=config)
+                   for n in names if n != chance}
+    return {"systems": systems, "differences": differences}
+
+
+def table(name: str, part: dict) -> str:
+    lines = [f"### {name} ({next(iter(part['systems'].values()))['n_clips']} clips)", "",
+             "| system | pooled F1 | precision | recall | hits / est. / ref. | lag share (±0.1 s) | "
+             "F1 − chance [95 % CI] | lag share − chance [95 % CI] |", "|---|---|---|---|---|---|---|---|"]
+    for system, s in part["systems"].items():
+        d = part["differences"].get(f"{system} - other-clip")
+        f1_diff = (f"{d['f1']:+.3f} [{d['f1_ci95'][0]:+.3f}, {d['f1_ci95'][1]:+.3f}]" if d and "f1_ci95" in d
+                   else "(chance)")
+        lag_diff = (f"{d['lag_share']:+.3f} [{d['lag_share_ci95'][0]:+.3f}, {d['lag_share_ci95'][1]:+.3f}]"
+                    if d and "lag_share_ci95" in d else "")
+        lines.append(f"| {system} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['hits']} / "
+                     f"{s['n_estimated']} / {s['n_reference']} | {s['lag_share']:.3f} | {f1_diff} | {lag_diff} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model folder (default: the shipped default model)")
+    parser.add_argument("--out", default=str(REPO / "outputs" / "real_clips_eval"))
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap and vocoder seed (default: 0)")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+
+    from egosonics.evaluation.evaluate import evaluate
+
+    out = Path(args.out)
+    owner = link_clips(out)
+    generate(args.model, out, args.threads)
+    report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed)
+    section = report["pooled_sync"]
+    parts = {"all": subset(section, set(owner))}
+    for set_name in SETS:
+        parts[set_name] = subset(section, {c for c, s in owner.items() if s == set_name})
+    text = "\n".join(table(name, part) for name, part in parts.items())
+    (out / "real_clips_pooled.md").write_text(text)
+    (out / "real_clips_pooled.json").write_text(json.dumps({"model": args.model or "default", "parts": parts,
+                                                            "failed": report["failed"]}, indent=1, default=float))
+    print(text)
+    if report["failed"]:
+        print(f"failed: {report['failed']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -276,11 +276,13 @@ class EgoSonicsPipeline(DiffusionPipeline):
         # 5. Initial noise
         noise = torch.randn((batch, *self.latent_shape), generator=generator, device="cpu", dtype=torch.float32)
         x = noise.to(device=device, dtype=dtype) * self.scheduler.init_noise_sigma
-        # 6. Denoising loop
+        # 6. Syncronet's E_V-only inputs (ε(E_V), projected tokens), once for all steps
+        condition = self.syncronet.encode_condition(ev_in, self.latent_shape[1:], dtype)
+        # 7. Denoising loop; with guidance both branches run as one batch
         for t in self.progress_bar(self.scheduler.timesteps):
             x_in = torch.cat([x, x]) if use_cfg else x
             x_in = self.scheduler.scale_model_input(x_in, t)
-            control = self.syncronet(x_in, t, ev_in)
+            control = self.syncronet(x_in, t, condition=condition)
             pred = self.unet(x_in, t, encoder_hidden_states=context,
                              down_block_additional_residuals=control.down_block_res_samples,
                              mid_block_additional_residual=control.mid_block_res_sample).sample  # ε or v
@@ -288,11 +290,11 @@ class EgoSonicsPipeline(DiffusionPipeline):
                 pred_uncond, pred_cond = pred.chunk(2)
                 pred = pred_uncond + guidance_scale * (pred_cond - pred_uncond)
             x = self.scheduler.step(pred, t, x).prev_sample
-        # 7. Decode to the model image
+        # 8. Decode to the model image
         image = self.sample_to_image(x)  # [B, 1, F, T]
-        # 8. Super-resolution
+        # 9. Super-resolution
         spec = self.superres(image.to(self.superres.dtype)).float()  # [B, 1, 1024, 512]
-        # 9. Spectrogram → waveform
+        # 10. Spectrogram → waveform
         clip, params = self.clip_spec, self.spectrogram_params
         waveforms = torch.zeros(batch, 0)
         if return_waveform:

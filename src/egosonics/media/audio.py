@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterator
 from fractions import Fraction
 
 import av
@@ -184,25 +184,26 @@ def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
     return AUDIO_FORMATS[suffix]
 
 
-def write_audio(path: str | os.PathLike[str], waveform: np.ndarray | Iterable[np.ndarray],
+def write_audio(path: str | os.PathLike[str], waveform: np.ndarray | Iterator[np.ndarray],
                 sample_rate: int = DEFAULT_CLIP.sample_rate, *,
                 inputs: tuple[str | os.PathLike[str], ...] = ()) -> None:
     """Write a mono waveform as WAV (float32 → 16-bit PCM) or FLAC (24-bit), chosen by the extension, atomically.
 
-    ``waveform`` is an array [n] or an iterable of consecutive pieces [n_i], written as they come.
+    ``waveform`` is an array [n] or an iterator of consecutive pieces [n_i], written as they come.
     """
     container, subtype = audio_format(path)
-    if isinstance(waveform, np.ndarray) and waveform.ndim != 1:
-        raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
-    pieces = [waveform] if isinstance(waveform, np.ndarray) else waveform
+    if not isinstance(waveform, Iterator):
+        waveform = np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0)
+        if waveform.ndim != 1:
+            raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
     with atomic_output(path, inputs=inputs) as tmp:
         try:
-            with sf.SoundFile(tmp, "w", sample_rate, 1, subtype, format=container) as out:
-                for piece in pieces:
-                    data = np.clip(np.asarray(piece, dtype=np.float32), -1.0, 1.0)
-                    if data.ndim != 1:
-                        raise ValueError(f"waveform must be mono [n], got shape {data.shape}")
-                    out.write(data)
+            if isinstance(waveform, np.ndarray):
+                sf.write(tmp, waveform, sample_rate, format=container, subtype=subtype)
+            else:
+                with sf.SoundFile(tmp, "w", sample_rate, 1, subtype, format=container) as out:
+                    for piece in waveform:
+                        out.write(np.clip(np.asarray(piece, dtype=np.float32), -1.0, 1.0))
         except sf.LibsndfileError as exc:  # cannot create the file (libsndfile's own error, not an OSError)
             raise MediaError(path, f"cannot write ({exc.error_string})") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -77,7 +77,7 @@ def _packet_span(container: av.container.InputContainer, path: str | os.PathLike
 
 def mux_audio(
     video_path: str | os.PathLike[str],
-    waveform: np.ndarray | Iterable[np.ndarray],
+    waveform: np.ndarray | Iterator[np.ndarray],
     sample_rate: int,
     out_path: str | os.PathLike[str],
     *,
@@ -93,7 +93,7 @@ def mux_audio(
 
     Args:
         video_path: the source video (any container PyAV reads).
-        waveform: mono float32 [n] in [-1, 1], or an iterable of consecutive pieces [n_i] (streamed: a long
+        waveform: mono float32 [n] in [-1, 1], or an iterator of consecutive pieces [n_i] (streamed: a long
             soundtrack need not be in memory at once).
         sample_rate: the waveform's rate in Hz.
         out_path: output file; its extension picks the container (.mp4, .mkv, .mov, .webm, ...).
@@ -108,7 +108,7 @@ def mux_audio(
             hold the video's codec (e.g. H.264 in WebM). Nothing is left at ``out_path`` then.
     """
     out_path = Path(out_path)
-    if isinstance(waveform, np.ndarray):
+    if not isinstance(waveform, Iterator):
         waveform = np.asarray(waveform, dtype=np.float32)
         if waveform.ndim != 1:
             raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
@@ -170,7 +170,7 @@ def mux_audio(
     return out_path
 
 
-def _fit_length(pieces: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
+def _fit_length(pieces: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
     """Consecutive mono pieces trimmed or zero-padded to ``n`` samples in all, without joining them."""
     left = n
     for piece in pieces:

@@ -11,7 +11,7 @@ import logging
 import math
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -286,11 +286,11 @@ def encoder_rate(codec: str, sample_rate: int) -> int:
 
 
 def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
-                 waveform: np.ndarray | Iterable[np.ndarray], sample_rate: int, *, block: int = 8192,
+                 waveform: np.ndarray | Iterator[np.ndarray], sample_rate: int, *, block: int = 8192,
                  start_pts: int = 0) -> None:
     """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec).
 
-    ``waveform`` is an array [n] or an iterable of consecutive pieces [n_i] (a long soundtrack streamed from disk).
+    ``waveform`` is an array [n] or an iterator of consecutive pieces [n_i] (a long soundtrack streamed from disk).
     Sample ``i`` is presented at ``(start_pts + i) / sample_rate`` seconds. The padding the encoder adds to fill its
     last frame is marked on the last packet (skip-samples side data), so that Matroska/WebM record it as discard
     padding and decoders drop it: the audio then ends where the waveform ends (MP4 records it in its sample table).
@@ -304,10 +304,11 @@ def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.Audi
                 out.mux(pending)
             pending = packet
 
-    pieces = (waveform[i:i + block] for i in range(0, len(waveform), block)) if isinstance(waveform, np.ndarray) \
-        else waveform
+    if not isinstance(waveform, Iterator):
+        waveform = np.asarray(waveform, dtype=np.float32)
+        waveform = (waveform[i:i + block] for i in range(0, len(waveform), block))
     position = 0
-    for piece in pieces:
+    for piece in waveform:
         for start in range(0, len(piece), block):
             chunk = np.ascontiguousarray(piece[start:start + block], dtype=np.float32)[None, :]  # [1, n]
             frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")

@@ -31,7 +31,6 @@ from egosonics.media.video import FrameStream
 from egosonics.media.windows import Window, split_windows, window_frames
 from egosonics.models.frame_encoder import frame_input_size
 from egosonics.pipeline import EgoSonicsPipeline
-from egosonics.spectrogram.figure import plot_spectrograms
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
 
@@ -259,6 +258,8 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
                     write_audio(wav, spool.blocks(scale), pipe.clip_spec.sample_rate, inputs=(src,))
                     report.written.append(wav)
                 if options.write_png:  # the figure needs the whole waveform
+                    from egosonics.spectrogram.figure import plot_spectrograms  # matplotlib: only when asked
+
                     png = dst.with_suffix(".png")
                     unit = waveform_to_unit(torch.from_numpy(spool.read(scale)), pipe.spectrogram_params)
                     plot_spectrograms(png, [(f"generated for {src.name}", unit)], pipe.spectrogram_params,

@@ -18,6 +18,7 @@ from fractions import Fraction
 import av
 import numpy as np
 from av.packet import PacketSideData, packet_sidedata_type_from_literal
+from av.video.reformatter import VideoReformatter
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
@@ -83,9 +84,15 @@ def _output_geometry(frame: av.VideoFrame, size: int | tuple[int, int] | None,
     return (scaled_h, scaled_w, final) if quarter_turns % 2 else (scaled_w, scaled_h, final)
 
 
-def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, int] | None) -> np.ndarray:
-    """Resize (swscale, area filter) and convert one decoded frame, then rotate and crop it as displayed."""
-    rgb = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="AREA")  # [h, w, 3]
+def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, int] | None,
+              reformatter: VideoReformatter) -> np.ndarray:
+    """Resize (swscale, area filter) and convert one decoded frame, then rotate and crop it as displayed.
+
+    One ``reformatter`` serves a whole stream: it keeps its swscale context, whose set-up (the area filter's
+    coefficients for a large source) costs several times the conversion itself.
+    """
+    rgb = reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                               interpolation="AREA").to_ndarray()  # [h, w, 3]
     rotation = round((frame.rotation or 0) / 90) % 4
     if rotation:
         rgb = np.rot90(rgb, k=rotation)  # counter-clockwise, as the display matrix says
@@ -136,6 +143,7 @@ class FrameStream:
                 container.seek(round((start_s + origin - 1.0) / stream.time_base), stream=stream, backward=True)
 
             geometry: tuple[int, int, tuple[int, int] | None] | None = None
+            reformatter = VideoReformatter()
             prev: av.VideoFrame | None = None
             prev_t = -math.inf
             prev_rgb: np.ndarray | None = None
@@ -150,12 +158,12 @@ class FrameStream:
                     # Every target nearer to the previous frame than to this one takes the previous frame.
                     while k < num and prev is not None and start_s + k / fps <= (prev_t + t) / 2 + _TIE_S:
                         if prev_rgb is None:
-                            prev_rgb = _to_array(prev, *geometry)
+                            prev_rgb = _to_array(prev, *geometry, reformatter)
                         yield prev_rgb
                         k += 1
                     # Targets before the first frame take the first frame.
                     while k < num and prev is None and start_s + k / fps <= t:
-                        yield _to_array(frame, *geometry)
+                        yield _to_array(frame, *geometry, reformatter)
                         k += 1
                     if prev is not None and t > prev_t:
                         frame_step = t - prev_t  # the last interval, used for the end of the last frame
@@ -177,7 +185,7 @@ class FrameStream:
             if k < num:
                 # Decoding ended inside the window: fine past the video's end, a truncated file before it.
                 check_coverage(path, "video", end_t, start_s + duration_s, declared_end_s(container, stream))
-                last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry)
+                last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry, reformatter)
                 for _ in range(num - k):
                     yield last
 

@@ -2,9 +2,10 @@
 30 with ``--full``), and the level at every window join.
 
 Inputs (written here): 160 × 120 30 fps H.264 + AAC videos of each length (``testmedia.write_av_file``).
-Each length runs ``generate_files`` (default settings: 20 steps, guidance 3, batch 4, 2 s overlap, WAV written too)
-in a fresh child process, which reports its peak resident memory (VmHWM) after loading the model and at the end, and
-the seconds spent generating. Flat memory means the peak does not grow with the length.
+Each length runs ``generate_files`` (default settings: 20 steps, guidance 3, batch 4, 2 s overlap, WAV written too,
+the torch threads ``egosonics`` chooses) in a fresh child process, which reports its peak resident memory (VmHWM)
+after loading the model and at the end, and the seconds spent generating. Flat memory: the peak does not grow
+with the length.
 
 Joins: the WAV's level in 50 ms frames (RMS, dB); a jump is the level change between neighbouring frames. Reported:
 the largest jump at any join (the 2 s crossfade and one frame either side), and the largest and 99th-percentile jumps
@@ -40,7 +41,9 @@ def _child(video: str, out: str) -> dict[str, Any]:
 
     from egosonics.generate import GenerateOptions, generate_files
     from egosonics.models.loading import load_pipeline
+    from egosonics.utils.threads import default_cpu_threads
 
+    torch.set_num_threads(default_cpu_threads())  # as `egosonics generate` chooses
     pipe = load_pipeline(None)
     pipe.set_progress_bar_config(disable=True)
     torch.set_grad_enabled(False)

@@ -292,8 +292,9 @@ class EgoSonicsPipeline(DiffusionPipeline):
             x = self.scheduler.step(pred, t, x).prev_sample
         # 8. Decode to the model image
         image = self.sample_to_image(x)  # [B, 1, F, T]
-        # 9. Super-resolution
-        spec = self.superres(image.to(self.superres.dtype)).float()  # [B, 1, 1024, 512]
+        # 9. Super-resolution, one window at a time: its full-size activations (channels × 1024 × 512) are the
+        # largest tensors of the whole call, and a batch of them would multiply the peak memory
+        spec = torch.cat([self.superres(im[None].to(self.superres.dtype)).float() for im in image])  # [B, 1, 1024, 512]
         # 10. Spectrogram → waveform
         clip, params = self.clip_spec, self.spectrogram_params
         waveforms = torch.zeros(batch, 0)

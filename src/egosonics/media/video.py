@@ -312,11 +312,9 @@ def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.Audi
                 out.mux(pending)
             pending = packet
 
-    if not isinstance(waveform, Iterator):
-        waveform = np.asarray(waveform, dtype=np.float32)
-        waveform = (waveform[i:i + block] for i in range(0, len(waveform), block))
+    pieces = waveform if isinstance(waveform, Iterator) else [np.asarray(waveform, dtype=np.float32)]
     position = 0
-    for piece in waveform:
+    for piece in pieces:
         for start in range(0, len(piece), block):
             chunk = np.ascontiguousarray(piece[start:start + block], dtype=np.float32)[None, :]  # [1, n]
             frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")

@@ -184,3 +184,20 @@ def test_memory_does_not_grow_with_the_length(tiny_pipe, tmp_path, monkeypatch, 
     # Joined in memory, the 90 s soundtrack and its windows would add about 11 MB over the 30 s ones.
     assert peak_90 <= peak_30 + 1_000_000, results
     assert "v90.mp4: window 11/11, 90.0 of 90.0 s" in caplog.text  # progress, also when no bar is shown
+
+
+@pytest.mark.parametrize("seconds", [1.5, 2.0, 3.0])
+def test_mux_and_wav_from_pieces_equal_mux_and_wav_from_one_array(tmp_path, seconds):
+    """A streamed soundtrack (an iterator of pieces, trimmed or padded to the video as it goes) gives the same files as
+    the whole array."""
+    from egosonics.media.audio import write_audio
+    from egosonics.media.mux import mux_audio
+
+    src = make_video(tmp_path / "v.mp4", 2.0)
+    wave = (0.3 * np.sin(np.arange(round(seconds * SR)) / 9.0)).astype(np.float32)
+    mux_audio(src, wave, SR, tmp_path / "whole.mp4")
+    mux_audio(src, iter(np.array_split(wave, 7)), SR, tmp_path / "pieces.mp4")
+    assert np.array_equal(read_audio(tmp_path / "whole.mp4"), read_audio(tmp_path / "pieces.mp4"))
+    write_audio(tmp_path / "whole.wav", wave, SR)
+    write_audio(tmp_path / "pieces.wav", iter(np.array_split(wave, 7)), SR)
+    assert (tmp_path / "whole.wav").read_bytes() == (tmp_path / "pieces.wav").read_bytes()

@@ -33,7 +33,7 @@ from egosonics.models.frame_encoder import frame_input_size
 from egosonics.pipeline import EgoSonicsPipeline
 from egosonics.spectrogram.transform import waveform_to_unit
 from egosonics.utils.logging import progress
-from egosonics.utils.memory import fix_mmap_threshold
+from egosonics.utils.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,7 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
             sink(joiner.add(piece))
         bar.update(len(batch))  # type: ignore[attr-defined]
         batch = []
+        release_free_memory()  # the heap's holes go back to the system: the peak stays that of the first batches
         now = time.perf_counter()
         if index == len(windows) - 1 or now - last_log >= PROGRESS_LOG_S:  # also where no bar is shown (not a tty)
             last_log = now
@@ -244,7 +245,6 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
     """Generate audio for each input and write ``<out>`` (video copied + new audio), and optionally WAV and PNG."""
     if not math.isfinite(options.overlap_s) or not 0 <= options.overlap_s < pipe.clip_spec.duration_s:
         raise ValueError(f"overlap must be in [0, {pipe.clip_spec.duration_s}) s, got {options.overlap_s}")
-    fix_mmap_threshold()  # the peak memory of a long video stays that of a short one (utils.memory)
     report = GenerateReport()
     targets = output_paths(inputs, out)
     for src, dst in targets.items():

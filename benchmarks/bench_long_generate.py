@@ -4,7 +4,9 @@
 Inputs (written here): 160 × 120 30 fps H.264 + AAC videos of each length (``testmedia.write_av_file``).
 Each length runs ``generate_files`` (default settings: 20 steps, guidance 3, batch 4, 2 s overlap, the torch threads
 ``egosonics`` chooses) in a fresh child process, which reports its peak resident memory (VmHWM) after loading the
-model and at the end, and the seconds spent generating. Flat memory: the peak does not grow with the length.
+model and at the end, and the seconds spent generating; a second child measures the joins (the recording costs
+memory of its own on long videos, so it stays out of the memory figures). Flat memory: the peak does not grow
+with the length.
 
 Joins (``recording_joiner``, measured as the joiner streams; 50 ms frames, dB): the level step the join adds at each
 end of every crossfade (the joined output's step minus that of the window that plays on alone there: 0 for a clean
@@ -43,7 +45,7 @@ POWER_DB = 3.0  # the joined level inside a crossfade stays within this of equal
 FRAME = 1102  # 50 ms at 22,050 Hz
 
 
-def _child(video: str, out: str, steps: int) -> dict[str, Any]:
+def _child(video: str, out: str, steps: int, record: bool) -> dict[str, Any]:
     import torch
 
     import egosonics.generate as generate_module
@@ -59,7 +61,8 @@ def _child(video: str, out: str, steps: int) -> dict[str, Any]:
             super().__init__(*args, **kwargs)
             joiners.append(self)
 
-    generate_module.CrossfadeJoiner = Joiner
+    if record:  # joins are measured in a run of their own: the recording itself costs memory on long videos
+        generate_module.CrossfadeJoiner = Joiner
     pipe = load_pipeline(None)
     pipe.set_progress_bar_config(disable=True)
     torch.set_grad_enabled(False)
@@ -70,7 +73,7 @@ def _child(video: str, out: str, steps: int) -> dict[str, Any]:
     if not report.ok:
         raise RuntimeError(f"generate_files failed: {report.failed}")
     return {"seconds": seconds, "loaded_rss_mb": loaded_mb, "peak_rss_mb": peak_rss_mb(),
-            "threads": torch.get_num_threads(), **joiners[0].summary()}
+            "threads": torch.get_num_threads(), **(joiners[0].summary() if record else {})}
 
 
 def _db(x: np.ndarray) -> float:
@@ -168,7 +171,10 @@ def run(workdir: Path, *, full: bool = False, steps: int = STEPS, minutes_list: 
         video = workdir / f"{minutes}min.mp4"
         write_av_file(video, 60.0 * minutes, width=160, height=120, seed=minutes)
         out = workdir / f"{minutes}min.egosonics.mp4"
-        child = run_child(__file__, [str(video), str(out), str(steps)], timeout=600 + 240 * 60 * minutes)
+        child = run_child(__file__, [str(video), str(out), str(steps), "0"], timeout=600 + 240 * 60 * minutes)
+        child |= {k: v for k, v in run_child(__file__, [str(video), str(out), str(steps), "1"],
+                                             timeout=600 + 240 * 60 * minutes).items()
+                  if k not in child}  # the join measures, from a second run
         rows.append({"minutes": minutes, "seconds": child["seconds"], "RTF": child["seconds"] / (60 * minutes),
                      "rss_after_load_MB": child["loaded_rss_mb"], "peak_rss_MB": child["peak_rss_mb"],
                      "growth_MB": child["peak_rss_mb"] - child["loaded_rss_mb"],
@@ -197,12 +203,12 @@ def run(workdir: Path, *, full: bool = False, steps: int = STEPS, minutes_list: 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="run as a child of run_all.py, or alone: "
                                                  "python benchmarks/bench_long_generate.py --minutes 1 30 --steps 2")
-    parser.add_argument("--child", nargs=3, metavar=("VIDEO", "OUT", "STEPS"))
+    parser.add_argument("--child", nargs=4, metavar=("VIDEO", "OUT", "STEPS", "RECORD"))
     parser.add_argument("--minutes", type=int, nargs="+", help="lengths to run alone (prints the table)")
     parser.add_argument("--steps", type=int, default=STEPS, help="DDIM steps (fewer: a quicker memory check)")
     args = parser.parse_args()
     if args.child:
-        child_reply(_child(args.child[0], args.child[1], int(args.child[2])))
+        child_reply(_child(args.child[0], args.child[1], int(args.child[2]), args.child[3] == "1"))
     else:
         import tempfile
 

@@ -56,6 +56,35 @@ class StageTimer:
 
         self._undo.append(undo)
 
+    def wrap_iter(self, owner: Any, attr: str, stage: str) -> None:
+        """Replace ``owner.attr``, a function or method that returns an iterator (e.g. ``__iter__``), with one whose
+        iterator times every step under ``stage``: the time spent producing items, not the time between them."""
+        original = getattr(owner, attr)
+        own = owner.__dict__.get(attr, _MISSING) if hasattr(owner, "__dict__") else _MISSING
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            iterator = iter(original(*args, **kwargs))
+            while True:
+                name = f"{self._stack[-1]}/{stage}" if self._stack else stage
+                start = time.perf_counter()
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+                finally:
+                    self.intervals[name].append((start, time.perf_counter()))
+                yield item
+
+        setattr(owner, attr, timed)
+
+        def undo() -> None:
+            if own is _MISSING:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, own)
+
+        self._undo.append(undo)
+
     def reset(self) -> None:
         """Forget the intervals recorded so far (the shims stay)."""
         self.intervals.clear()

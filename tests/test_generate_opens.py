@@ -1,4 +1,5 @@
-"""One ``generate`` opens its input once per window, plus once to probe it and once to copy its video stream."""
+"""One ``generate`` opens its input three times whatever its length: to probe it, to decode all its windows in one
+in-order pass, and to copy its video stream."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from egosonics.media.windows import split_windows
 from egosonics.pipeline import EgoSonicsPipeline
 
 
-def test_generate_opens_the_input_once_per_window_plus_probe_and_mux(tmp_path, monkeypatch):
+def test_generate_opens_the_input_to_probe_decode_once_and_mux(tmp_path, monkeypatch):
     src = tmp_path / "long.mp4"
     frames = np.zeros((25 * 15, 48, 64, 3), np.uint8)  # 25 s at 15 fps
     frames[..., 1] = (np.arange(len(frames)) * 7 % 256)[:, None, None]
@@ -31,6 +32,6 @@ def test_generate_opens_the_input_once_per_window_plus_probe_and_mux(tmp_path, m
     monkeypatch.setattr(av, "open", counting_open)
     report = generate_files(pipe, [src], tmp_path / "out.mp4", options)
     assert report.written == [tmp_path / "out.mp4"] and not report.failed
-    # video_span_s (the probe), read_frames per window, and mux_audio copying the packets (it takes the probed span
-    # instead of reading the file through again).
-    assert opened.count(str(src)) == len(windows) + 2
+    # video_span_s (the probe), one FrameStream decoding every window in order, and mux_audio copying the packets (it
+    # takes the probed span instead of reading the file through again): not one open per window.
+    assert opened.count(str(src)) == 3

@@ -42,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="debug log output (-vv: also from libraries)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--threads", dest="torch_threads", type=THREADS, default=None, metavar="N",
-                        help="CPU threads for torch (default: torch's own choice, one per core). On a machine other "
-                             "jobs share, 1 is often much faster: torch's threads slow down sharply when they must "
-                             "wait for busy cores")
+                        help="CPU threads for torch (default: one per core that other processes leave idle, from the "
+                             "1-minute load average, or OMP_NUM_THREADS when set). torch's threads slow down sharply "
+                             "when they must wait for busy cores")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)  # subparsers are OneLineParsers
     for name in COMMANDS:
         importlib.import_module(f"egosonics.commands.{name}").add_parser(sub)
@@ -61,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.torch_threads)
+    else:  # one thread per idle core (torch's own default, one per core, is much slower on a busy machine)
+        from egosonics.utils.threads import set_default_threads_env
+
+        set_default_threads_env()
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

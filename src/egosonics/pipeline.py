@@ -6,11 +6,13 @@ The stages of ``__call__``, numbered as its comments are (frames come from ``med
     2. frames → E_V (models.frame_encoder)
     3. conditions: c_t from E_V (models.video_to_text)
     4. timesteps, 5. initial noise
-    6. DDIM loop: the frozen UNet with models.syncronet's residuals, classifier-free guidance
-    7. decode to the model image (VAE, or pixel space)
-    8. super-resolution (models.superres)
-    9. spectrogram → waveform (spectrogram.transform de-normalises; spectrogram.griffin_lim, or models.vocoder
-       when one is loaded)
+    6. Syncronet's E_V-only inputs (ε(E_V), projected tokens), once for all steps
+    7. DDIM loop: the frozen UNet with models.syncronet's residuals, classifier-free guidance (both branches as one
+       batch)
+    8. decode to the model image (VAE, or pixel space)
+    9. super-resolution (models.superres), one window at a time
+    10. spectrogram → waveform (spectrogram.transform de-normalises; spectrogram.griffin_lim, or models.vocoder
+        when one is loaded)
 
 The unconditional branch of classifier-free guidance is the same model given an all-zero E_V (training drops E_V to
 zeros with a small probability).
@@ -295,11 +297,13 @@ class EgoSonicsPipeline(DiffusionPipeline):
         # 5. Initial noise
         noise = torch.randn((batch, *self.latent_shape), generator=generator, device="cpu", dtype=torch.float32)
         x = noise.to(device=device, dtype=dtype) * self.scheduler.init_noise_sigma
-        # 6. Denoising loop
+        # 6. Syncronet's E_V-only inputs (ε(E_V), projected tokens), once for all steps
+        condition = self.syncronet.encode_condition(ev_in, self.latent_shape[1:], dtype)
+        # 7. Denoising loop; with guidance both branches run as one batch
         for t in self.progress_bar(self.scheduler.timesteps):
             x_in = torch.cat([x, x]) if use_cfg else x
             x_in = self.scheduler.scale_model_input(x_in, t)
-            control = self.syncronet(x_in, t, ev_in)
+            control = self.syncronet(x_in, t, condition=condition)
             pred = self.unet(x_in, t, encoder_hidden_states=context,
                              down_block_additional_residuals=control.down_block_res_samples,
                              mid_block_additional_residual=control.mid_block_res_sample).sample  # ε or v
@@ -307,11 +311,12 @@ class EgoSonicsPipeline(DiffusionPipeline):
                 pred_uncond, pred_cond = pred.chunk(2)
                 pred = pred_uncond + guidance_scale * (pred_cond - pred_uncond)
             x = self.scheduler.step(pred, t, x).prev_sample
-        # 7. Decode to the model image
+        # 8. Decode to the model image
         image = self.sample_to_image(x)  # [B, 1, F, T]
-        # 8. Super-resolution
-        spec = self.superres(image.to(self.superres.dtype)).float()  # [B, 1, 1024, 512]
-        # 9. Spectrogram → waveform: the learned vocoder when one is attached, else Griffin-Lim
+        # 9. Super-resolution, one window at a time: its full-size activations (channels × 1024 × 512) are the
+        # largest tensors of the whole call, and a batch of them would multiply the peak memory
+        spec = torch.cat([self.superres(im[None].to(self.superres.dtype)).float() for im in image])  # [B, 1, 1024, 512]
+        # 10. Spectrogram → waveform: the learned vocoder when one is attached, else Griffin-Lim
         clip, params = self.clip_spec, self.spectrogram_params
         waveforms = torch.zeros(batch, 0)
         if return_waveform:

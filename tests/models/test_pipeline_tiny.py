@@ -74,6 +74,20 @@ def test_precomputed_embedding_equals_frames(pipe, frames):
         pipe(frames, video_embedding=ev)
 
 
+def test_one_batched_syncronet_and_unet_call_per_step_and_one_hint_encoding_per_call(pipe, frames):
+    """Guidance runs both branches as one batch of 2; ε(E_V) depends on E_V alone and runs once, not at every step."""
+    calls = {"hint": [], "syncronet": [], "unet": []}
+    hooks = [module.register_forward_hook(lambda m, args, out, name=name: calls[name].append(args[0].shape[0]))
+             for name, module in (("hint", pipe.syncronet.conditioning_embedding), ("syncronet", pipe.syncronet),
+                                  ("unet", pipe.unet))]
+    try:
+        run(pipe, frames, guidance_scale=3.0)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert calls == {"hint": [2], "syncronet": [2] * STEPS, "unet": [2] * STEPS}
+
+
 def test_save_load_gives_identical_output(pipe, frames, tmp_path):
     pipe.save_pretrained(tmp_path / "model")
     loaded = EgoSonicsPipeline.from_pretrained(tmp_path / "model")

@@ -64,6 +64,29 @@ def test_residuals_once_trained_change_the_output_and_depend_on_the_video(toy):
     assert not torch.allclose(a, b)
 
 
+@pytest.mark.parametrize("conditioning_type", ["image", "temporal"])
+def test_a_condition_encoded_once_gives_the_same_residuals_at_every_step(conditioning_type):
+    """The sampler encodes ε(E_V) and the E_V tokens once per call (``encode_condition``); every step's residuals must
+    equal those computed from E_V itself, bit for bit."""
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**TOY_UNET)
+    sync = Syncronet.from_unet(unet, **TOY_SYNC, conditioning_type=conditioning_type)
+    for p in sync.parameters():
+        torch.nn.init.normal_(p, std=0.1)  # trained-like: nothing zero, so E_V reaches every residual
+    ev = torch.randn(2, 300, 512)
+    with torch.no_grad():
+        condition = sync.encode_condition(ev, (16, 16))
+        for t in (999, 500, 1):
+            x = torch.randn(2, 4, 16, 16)
+            direct, cached = sync(x, t, ev), sync(x, t, condition=condition)
+            for a, b in zip([*direct.down_block_res_samples, direct.mid_block_res_sample],
+                            [*cached.down_block_res_samples, cached.mid_block_res_sample], strict=True):
+                assert torch.equal(a, b)
+            assert torch.count_nonzero(direct.mid_block_res_sample) > 0
+    with pytest.raises(ValueError, match="exactly one"):
+        sync(x, 1, ev, condition=condition)
+
+
 @pytest.mark.parametrize(("self_attention", "cross_attention"), [(True, True), (False, True), (True, False),
                                                                  (False, False)])
 def test_ablation_switches(self_attention, cross_attention):

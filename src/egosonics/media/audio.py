@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import struct
+from collections.abc import Iterator
 from fractions import Fraction
 
 import av
@@ -186,24 +187,39 @@ def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
     return AUDIO_FORMATS[suffix]
 
 
-def write_audio(path: str | os.PathLike[str], waveform: np.ndarray, sample_rate: int = DEFAULT_CLIP.sample_rate,
-                *, inputs: tuple[str | os.PathLike[str], ...] = ()) -> None:
-    """Write a mono waveform as WAV (float32 → 16-bit PCM) or FLAC (24-bit), chosen by the extension, atomically."""
+def write_audio(path: str | os.PathLike[str], waveform: np.ndarray | Iterator[np.ndarray],
+                sample_rate: int = DEFAULT_CLIP.sample_rate, *,
+                inputs: tuple[str | os.PathLike[str], ...] = ()) -> None:
+    """Write a mono waveform as WAV (float32 → 16-bit PCM) or FLAC (24-bit), chosen by the extension, atomically.
+
+    ``waveform`` is an array [n] or an iterator of consecutive pieces [n_i], written as they come.
+    """
     container, subtype = audio_format(path)
-    data = np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0)
-    if data.ndim != 1:
-        raise ValueError(f"waveform must be mono [n], got shape {data.shape}")
+    if not isinstance(waveform, Iterator):
+        waveform = np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0)
+        if waveform.ndim != 1:
+            raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
     with atomic_output(path, inputs=inputs) as tmp:
         try:
-            sf.write(tmp, data, sample_rate, format=container, subtype=subtype)
+            if isinstance(waveform, np.ndarray):
+                sf.write(tmp, waveform, sample_rate, format=container, subtype=subtype)
+            else:
+                with sf.SoundFile(tmp, "w", sample_rate, 1, subtype, format=container) as out:
+                    for piece in waveform:
+                        out.write(np.clip(np.asarray(piece, dtype=np.float32), -1.0, 1.0))
         except sf.LibsndfileError as exc:  # cannot create the file (libsndfile's own error, not an OSError)
             raise MediaError(path, f"cannot write ({exc.error_string})") from None
+
+
+def peak_scale(peak: float) -> float:
+    """The gain that brings a waveform with this peak (absolute value) to full scale when it exceeds it, else 1."""
+    return 1.0 / peak if peak > 1.0 else 1.0
 
 
 def limit_peak(waveform: np.ndarray) -> np.ndarray:
     """``waveform`` divided by its peak when that exceeds full scale (1), else unchanged: written audio never clips."""
     peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
-    return waveform / peak if peak > 1.0 else waveform
+    return waveform / peak if peak_scale(peak) != 1.0 else waveform
 
 
 def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -229,10 +245,12 @@ def encoder_rate(codec: str, sample_rate: int) -> int:
     return min(higher) if higher else max(rates)
 
 
-def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream, waveform: np.ndarray,
-                 sample_rate: int, *, block: int = 8192, start_pts: int = 0) -> None:
+def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
+                 waveform: np.ndarray | Iterator[np.ndarray], sample_rate: int, *, block: int = 8192,
+                 start_pts: int = 0) -> None:
     """Encode a mono float waveform into an output stream and flush the encoder (PyAV re-frames it for the codec).
 
+    ``waveform`` is an array [n] or an iterator of consecutive pieces [n_i] (a long soundtrack streamed from disk).
     Sample ``i`` is presented at ``(start_pts + i) / sample_rate`` seconds. The padding the encoder adds to fill its
     last frame is marked on the last packet (skip-samples side data), so that Matroska/WebM record it as discard
     padding and decoders drop it: the audio then ends where the waveform ends (MP4 records it in its sample table).
@@ -246,13 +264,17 @@ def encode_audio(out: av.container.OutputContainer, stream: av.audio.stream.Audi
                 out.mux(pending)
             pending = packet
 
-    for start in range(0, len(waveform), block):
-        chunk = np.ascontiguousarray(waveform[start:start + block], dtype=np.float32)[None, :]  # [1, n]
-        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-        frame.sample_rate = sample_rate
-        frame.pts = start_pts + start
-        frame.time_base = Fraction(1, sample_rate)
-        mux(stream.encode(frame))
+    pieces = waveform if isinstance(waveform, Iterator) else [np.asarray(waveform, dtype=np.float32)]
+    position = 0
+    for piece in pieces:
+        for start in range(0, len(piece), block):
+            chunk = np.ascontiguousarray(piece[start:start + block], dtype=np.float32)[None, :]  # [1, n]
+            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            frame.sample_rate = sample_rate
+            frame.pts = start_pts + position
+            frame.time_base = Fraction(1, sample_rate)
+            position += chunk.shape[1]
+            mux(stream.encode(frame))
     mux(stream.encode(None))
     if pending is not None:
         _mark_end_padding(pending, stream.codec_context)

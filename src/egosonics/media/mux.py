@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -67,7 +68,7 @@ def _cannot_hold(out_path: Path, copied: list[av.stream.Stream], codec: str, exc
 
 def mux_audio(
     video_path: str | os.PathLike[str],
-    waveform: np.ndarray,
+    waveform: np.ndarray | Iterator[np.ndarray],
     sample_rate: int,
     out_path: str | os.PathLike[str],
     *,
@@ -84,7 +85,8 @@ def mux_audio(
 
     Args:
         video_path: the source video (any container PyAV reads).
-        waveform: mono float32 [n] in [-1, 1].
+        waveform: mono float32 [n] in [-1, 1], or an iterator of consecutive pieces [n_i] (streamed: a long
+            soundtrack need not be in memory at once).
         sample_rate: the waveform's rate in Hz.
         out_path: output file; its extension picks the container (.mp4, .mkv, .mov, .webm, ...).
         span_s: the video's (start, end) as ``video_span_s`` gives it, when the caller has it already (``generate``
@@ -100,14 +102,18 @@ def mux_audio(
             hold the video's codec (e.g. H.264 in WebM). Nothing is left at ``out_path`` then.
     """
     out_path = Path(out_path)
-    waveform = np.asarray(waveform, dtype=np.float32)
-    if waveform.ndim != 1:
-        raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
+    if not isinstance(waveform, Iterator):
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if waveform.ndim != 1:
+            raise ValueError(f"waveform must be mono [n], got shape {waveform.shape}")
     check_writable(out_path, inputs=(video_path,))
     start, end = span_s if span_s is not None else video_span_s(video_path)
     duration = end - start
     n = round(duration * sample_rate)
-    waveform = waveform[:n] if len(waveform) >= n else np.pad(waveform, (0, n - len(waveform)))
+    if isinstance(waveform, np.ndarray):
+        waveform = waveform[:n] if len(waveform) >= n else np.pad(waveform, (0, n - len(waveform)))
+    else:
+        waveform = _fit_length(waveform, n)
     codec = audio_codec or _AUDIO_CODECS.get(out_path.suffix.lower(), "aac")
 
     with atomic_output(out_path, inputs=(video_path,)) as tmp, open_input(video_path) as src:
@@ -152,3 +158,18 @@ def mux_audio(
             encode_audio(out, out_audio, waveform, sample_rate)
     log.info("wrote %s (%.2f s, video copied, %s audio)", out_path, duration, codec)
     return out_path
+
+
+def _fit_length(pieces: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    """Consecutive mono pieces trimmed or zero-padded to ``n`` samples in all, without joining them."""
+    left = n
+    for piece in pieces:
+        piece = np.asarray(piece, dtype=np.float32)
+        if piece.ndim != 1:
+            raise ValueError(f"waveform pieces must be mono [n], got shape {piece.shape}")
+        if left <= 0:
+            break
+        yield piece[:left]
+        left -= min(left, len(piece))
+    if left > 0:
+        yield np.zeros(left, np.float32)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.errors import MediaError
@@ -82,9 +84,15 @@ def _output_geometry(frame: av.VideoFrame, size: int | tuple[int, int] | None,
     return (scaled_h, scaled_w, final) if quarter_turns % 2 else (scaled_w, scaled_h, final)
 
 
-def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, int] | None) -> np.ndarray:
-    """Resize (swscale, area filter) and convert one decoded frame, then rotate and crop it as displayed."""
-    rgb = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="AREA")  # [h, w, 3]
+def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, int] | None,
+              reformatter: VideoReformatter) -> np.ndarray:
+    """Resize (swscale, area filter) and convert one decoded frame, then rotate and crop it as displayed.
+
+    One ``reformatter`` serves a whole stream: it keeps its swscale context, whose set-up (the area filter's
+    coefficients for a large source) costs several times the conversion itself.
+    """
+    rgb = reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                               interpolation="AREA").to_ndarray()  # [h, w, 3]
     rotation = round((frame.rotation or 0) / 90) % 4
     if rotation:
         rgb = np.rot90(rgb, k=rotation)  # counter-clockwise, as the display matrix says
@@ -93,6 +101,93 @@ def _to_array(frame: av.VideoFrame, width: int, height: int, crop: tuple[int, in
         top, left = (rgb.shape[0] - out_h) // 2, (rgb.shape[1] - out_w) // 2
         rgb = rgb[top:top + out_h, left:left + out_w]
     return np.ascontiguousarray(rgb)
+
+
+class FrameStream:
+    """The frames of a time window at a constant frame rate, decoded and yielded one at a time (flat memory).
+
+    Iterating opens the file, decodes in order and yields uint8 RGB frames [H, W, 3] (read-only: a frame may be yielded
+    more than once when the source's rate is lower); at most two decoded frames are held at any time. After the
+    iteration ``num_frames``, ``num_valid`` and ``source_fps`` say what ``read_frames`` reports. Arguments as for
+    ``read_frames``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, start_s: float = 0.0,
+                 duration_s: float | None = DEFAULT_CLIP.duration_s, fps: float = DEFAULT_CLIP.fps,
+                 size: int | tuple[int, int] | None = None, crop: bool = False) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if start_s < 0:
+            raise ValueError(f"start_s must be >= 0, got {start_s}")
+        self.path, self.start_s, self.duration_s, self.fps = path, start_s, duration_s, fps
+        self.size, self.crop = size, crop
+        self.num_frames: int | None = None
+        self.num_valid: int | None = None
+        self.source_fps: float | None = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        path, start_s, fps = self.path, self.start_s, self.fps
+        with open_input(path) as container:
+            stream = video_stream(container, path, decode=True)
+            stream.thread_type = "AUTO"  # frame and slice threads
+            origin = container_start_s(container)
+            duration_s = self.duration_s
+            if duration_s is None:
+                total_s = _stream_duration_s(container, stream)
+                if total_s is None:
+                    raise MediaError(path, "duration unknown; give an explicit duration")
+                duration_s = max(total_s - start_s, 0.0)
+            num = self.num_frames = round(duration_s * fps)
+            self.source_fps = float(stream.average_rate) if stream.average_rate else None
+            if start_s > 1.0:
+                container.seek(round((start_s + origin - 1.0) / stream.time_base), stream=stream, backward=True)
+
+            geometry: tuple[int, int, tuple[int, int] | None] | None = None
+            reformatter = VideoReformatter()
+            prev: av.VideoFrame | None = None
+            prev_t = -math.inf
+            prev_rgb: np.ndarray | None = None
+            frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
+            k = 0
+            try:
+                for frame in container.decode(stream):
+                    t = seconds(frame.pts, frame.time_base)
+                    t = (t - origin) if t is not None else (prev_t + frame_step if prev is not None else 0.0)
+                    if geometry is None:
+                        geometry = _output_geometry(frame, self.size, self.crop)
+                    # Every target nearer to the previous frame than to this one takes the previous frame.
+                    while k < num and prev is not None and start_s + k / fps <= (prev_t + t) / 2 + _TIE_S:
+                        if prev_rgb is None:
+                            prev_rgb = _to_array(prev, *geometry, reformatter)
+                        yield prev_rgb
+                        k += 1
+                    # Targets before the first frame take the first frame.
+                    while k < num and prev is None and start_s + k / fps <= t:
+                        yield _to_array(frame, *geometry, reformatter)
+                        k += 1
+                    if prev is not None and t > prev_t:
+                        frame_step = t - prev_t  # the last interval, used for the end of the last frame
+                    prev, prev_t, prev_rgb = frame, t, None
+                    if k >= num:
+                        break
+            except av.error.FFmpegError as exc:
+                if prev is None:
+                    raise decode_error(path, exc) from None
+                log.warning("%s: decoding stopped early at %.2f s (%s)", path, prev_t, exc)
+            if prev is None:
+                raise MediaError(path, "has no decodable video frames")
+            # The last frame covers targets up to its end; later targets are padding.
+            num_valid = k
+            end_t = prev_t + frame_step
+            while num_valid < num and start_s + num_valid / fps < end_t - 1e-9:
+                num_valid += 1
+            self.num_valid = num_valid
+            if k < num:
+                # Decoding ended inside the window: fine past the video's end, a truncated file before it.
+                check_coverage(path, "video", end_t, start_s + duration_s, declared_end_s(container, stream))
+                last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry, reformatter)
+                for _ in range(num - k):
+                    yield last
 
 
 def read_frames(
@@ -108,7 +203,7 @@ def read_frames(
 
     Output frame k shows the source frame whose presentation time is nearest to ``start_s + k / fps`` (ties go to the
     earlier frame), which is what ffmpeg's ``fps`` filter does. Frames past the end of the video repeat the last one;
-    ``num_valid`` counts those that do not.
+    ``num_valid`` counts those that do not. ``FrameStream`` yields the same frames one at a time.
 
     Args:
         path: any container/codec PyAV decodes.
@@ -121,71 +216,11 @@ def read_frames(
     Returns:
         A ``VideoClip`` with frames [N, H, W, 3] uint8.
     """
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    if start_s < 0:
-        raise ValueError(f"start_s must be >= 0, got {start_s}")
-    with open_input(path) as container:
-        stream = video_stream(container, path, decode=True)
-        stream.thread_type = "AUTO"
-        origin = container_start_s(container)
-        total_s = _stream_duration_s(container, stream)
-        if duration_s is None:
-            if total_s is None:
-                raise MediaError(path, "duration unknown; give an explicit duration")
-            duration_s = max(total_s - start_s, 0.0)
-        num = round(duration_s * fps)
-        targets = start_s + np.arange(num) / fps
-        if start_s > 1.0:
-            container.seek(round((start_s + origin - 1.0) / stream.time_base), stream=stream, backward=True)
-
-        frames: list[np.ndarray] = []
-        geometry: tuple[int, int, tuple[int, int] | None] | None = None
-        prev: av.VideoFrame | None = None
-        prev_t = -math.inf
-        prev_rgb: np.ndarray | None = None
-        frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
-        k = 0
-        try:
-            for frame in container.decode(stream):
-                t = seconds(frame.pts, frame.time_base)
-                t = (t - origin) if t is not None else (prev_t + frame_step if prev is not None else 0.0)
-                if geometry is None:
-                    geometry = _output_geometry(frame, size, crop)
-                # Every target nearer to the previous frame than to this one takes the previous frame.
-                while k < num and prev is not None and targets[k] <= (prev_t + t) / 2 + _TIE_S:
-                    if prev_rgb is None:
-                        prev_rgb = _to_array(prev, *geometry)
-                    frames.append(prev_rgb)
-                    k += 1
-                # Targets before the first frame take the first frame.
-                while k < num and prev is None and targets[k] <= t:
-                    frames.append(_to_array(frame, *geometry))
-                    k += 1
-                if prev is not None and t > prev_t:
-                    frame_step = t - prev_t  # the last interval, used for the end of the last frame
-                prev, prev_t, prev_rgb = frame, t, None
-                if k >= num:
-                    break
-        except av.error.FFmpegError as exc:
-            if prev is None:
-                raise decode_error(path, exc) from None
-            log.warning("%s: decoding stopped early at %.2f s (%s)", path, prev_t, exc)
-        if prev is None:
-            raise MediaError(path, "has no decodable video frames")
-        # The last frame covers targets up to its end; later targets are padding.
-        num_valid = k
-        end_t = prev_t + frame_step
-        while num_valid < num and targets[num_valid] < end_t - 1e-9:
-            num_valid += 1
-        if k < num:
-            # Decoding ended inside the window: fine past the video's end, a truncated file before it.
-            check_coverage(path, "video", end_t, start_s + duration_s, declared_end_s(container, stream))
-            last = prev_rgb if prev_rgb is not None else _to_array(prev, *geometry)
-            frames.extend([last] * (num - k))
-        source_fps = float(stream.average_rate) if stream.average_rate else None
+    stream = FrameStream(path, start_s=start_s, duration_s=duration_s, fps=fps, size=size, crop=crop)
+    frames = list(stream)
     out = np.stack(frames) if frames else np.zeros((0, 1, 1, 3), np.uint8)  # [N, H, W, 3]
-    return VideoClip(frames=out, fps=fps, start_s=start_s, num_valid=num_valid, source_fps=source_fps)
+    return VideoClip(frames=out, fps=fps, start_s=start_s, num_valid=stream.num_valid or 0,
+                     source_fps=stream.source_fps)
 
 
 def _stream_duration_s(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:

@@ -1,9 +1,13 @@
-"""Splitting any duration into model windows (10 s by default); pure arithmetic, no I/O."""
+"""Splitting any duration into model windows (10 s by default), and a stream of frames into those windows; no I/O."""
 
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from egosonics.clip_spec import DEFAULT_CLIP
 
@@ -56,3 +60,35 @@ def split_windows(total_s: float, *, window_s: float = DEFAULT_CLIP.duration_s,
         start = i * hop_s
         windows.append(Window(index=i, start_s=start, duration_s=window_s, valid_s=min(window_s, total_s - start)))
     return windows
+
+
+def window_frames(frames: Iterable[np.ndarray], windows: Sequence[Window], fps: float) -> Iterator[np.ndarray]:
+    """Cut one in-order stream of frames at ``fps`` (frame k at k / fps) into each window's frames [N, H, W, 3].
+
+    Window i gets frames ``round(start_s · fps)`` to that + ``round(duration_s · fps)``: frames shared by overlapping
+    windows are decoded once, and at most one window's frames are held besides the array yielded. The stream must
+    reach the end of the last window (``FrameStream`` pads past the end of the video).
+
+    Raises:
+        ValueError: windows out of order, or the stream ends before the last window does.
+    """
+    held: deque[np.ndarray] = deque()  # frames [first, first + len(held))
+    first = 0
+    source = iter(frames)
+    for window in windows:
+        start, count = round(window.start_s * fps), round(window.duration_s * fps)
+        if start < first:
+            raise ValueError(f"window {window.index} starts at frame {start}, before frame {first}: out of order")
+        while held and first < start:
+            held.popleft()
+            first += 1
+        while first + len(held) < start + count:
+            frame = next(source, None)
+            if frame is None:
+                raise ValueError(f"the frames end at frame {first + len(held)}, before window {window.index} does "
+                                 f"(frame {start + count})")
+            if first + len(held) < start:  # a gap between windows: skip the frame
+                first += 1
+                continue
+            held.append(frame)
+        yield np.stack(list(held)[:count])  # [count, H, W, 3]

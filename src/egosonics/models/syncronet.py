@@ -60,6 +60,22 @@ class SyncronetOutput(BaseOutput):
     mid_block_res_sample: torch.Tensor
 
 
+@dataclass
+class SyncronetCondition:
+    """The parts of the Syncronet's input that depend on E_V alone (``Syncronet.encode_condition``): computed once per
+    sampling call instead of at every denoising step.
+
+    Attributes:
+        hint: ε(E_V), added to conv_in(x) [B, C0, H, W].
+        context: E_V tokens projected to the copy's cross-attention width [B, T, cross_attention_dim].
+        video_tokens: E_V in the sample's dtype [B, T, video_dim] (keys and values of the sync cross-attention).
+    """
+
+    hint: torch.Tensor
+    context: torch.Tensor
+    video_tokens: torch.Tensor
+
+
 def video_embedding_to_hint(video_embedding: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """E_V [B, T, D] → hint image [B, 1, rows, cols]: features as rows, frames as columns, bicubic (paper Sec. C)."""
     image = rearrange(video_embedding, "b t d -> b 1 d t")  # [B, 1, 512, 300]
@@ -302,33 +318,48 @@ class Syncronet(ModelMixin, ConfigMixin):
         own = {k: v for k, v in self.config.items() if k not in self._UNET_KEYS and not k.startswith("_")}
         return type(self).from_unet(unet, **own).to(device=self.device, dtype=self.dtype)
 
-    def forward(self, sample: torch.Tensor, timestep: torch.Tensor | int, video_embedding: torch.Tensor,
-                conditioning_scale: float = 1.0) -> SyncronetOutput:
+    def encode_condition(self, video_embedding: torch.Tensor, size: tuple[int, int],
+                         dtype: torch.dtype | None = None) -> SyncronetCondition:
+        """ε(E_V) on a (rows, columns) latent grid and the projected E_V tokens: what ``forward`` needs from E_V.
+
+        Neither depends on the noisy sample or the timestep, so a sampler computes them once and passes them to every
+        step (``forward(..., condition=...)``); the result is the same as recomputing them.
+        """
+        dtype = dtype or self.dtype
+        ev = video_embedding.to(dtype)
+        if self.config.conditioning_type == "temporal":
+            hint = self.conditioning_embedding(ev, tuple(size))
+        else:
+            hint = self.conditioning_embedding(video_embedding_to_hint(ev, tuple(self.config.hint_size)))
+        return SyncronetCondition(hint=hint, context=self.video_proj(ev), video_tokens=ev)
+
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor | int, video_embedding: torch.Tensor | None = None,
+                conditioning_scale: float = 1.0, *, condition: SyncronetCondition | None = None) -> SyncronetOutput:
         """Algorithm 1: control signals for the frozen UNet.
 
         Args:
             sample: noisy latent x [B, C_lat, H, W].
             timestep: diffusion step, scalar or [B].
-            video_embedding: E_V [B, T, video_dim].
+            video_embedding: E_V [B, T, video_dim], or
+            condition: ``encode_condition(E_V, sample grid)`` computed beforehand (the same result, faster in a loop).
             conditioning_scale: multiplies every residual.
 
         Returns:
             ``SyncronetOutput`` with one residual per UNet skip connection and the middle residual.
         """
+        if (video_embedding is None) == (condition is None):
+            raise ValueError("give exactly one of video_embedding or condition")
         # 1. Time embedding (lines 1–2).
         timesteps = torch.as_tensor(timestep, device=sample.device)
         timesteps = timesteps.reshape(-1).expand(sample.shape[0])
         emb = self.time_embedding(self.time_proj(timesteps).to(sample.dtype))  # [B, 4 C0]
-        # 2. Context: E_V tokens projected to the copy's cross-attention width (line 3).
-        context = self.video_proj(video_embedding.to(sample.dtype))  # [B, T, cross_attention_dim]
+        # 2. ε(E_V) and the E_V tokens projected to the copy's cross-attention width (line 3); E_V only.
+        if condition is None:
+            condition = self.encode_condition(video_embedding, tuple(sample.shape[-2:]), sample.dtype)
+        context = condition.context  # [B, T, cross_attention_dim]
         # 3. h = conv_in(x) + ε(E_V), then the sync attention (lines 4–11, Eq. 1–2).
-        h = self.conv_in(sample)  # [B, C0, H, W]
-        if self.config.conditioning_type == "temporal":
-            h = h + self.conditioning_embedding(video_embedding.to(sample.dtype), tuple(h.shape[-2:]))
-        else:
-            hint = video_embedding_to_hint(video_embedding.to(sample.dtype), tuple(self.config.hint_size))
-            h = h + self.conditioning_embedding(hint)
-        h = self.sync_attention(h, video_embedding.to(sample.dtype))
+        h = self.conv_in(sample) + condition.hint  # [B, C0, H, W]
+        h = self.sync_attention(h, condition.video_tokens)
         # 4. The encoder copy; each block output goes through its zero convolution (lines 7–21).
         residuals = [h]
         for block in self.down_blocks:

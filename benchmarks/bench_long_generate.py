@@ -70,7 +70,7 @@ def _child(video: str, out: str, steps: int, record: bool) -> dict[str, Any]:
     start = time.perf_counter()
     report = generate_files(pipe, [Path(video)], Path(out), GenerateOptions(steps=steps))
     seconds = time.perf_counter() - start
-    if not report.ok:
+    if report.failed:
         raise RuntimeError(f"generate_files failed: {report.failed}")
     return {"seconds": seconds, "loaded_rss_mb": loaded_mb, "peak_rss_mb": peak_rss_mb(),
             "threads": torch.get_num_threads(), **(joiners[0].summary() if record else {})}

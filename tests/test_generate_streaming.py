@@ -160,7 +160,7 @@ def measure_generate(pipe, src, out, monkeypatch, options):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert report.ok, report.failed
+    assert not report.failed, report.failed
     return alive["max"], peak
 
 

@@ -66,6 +66,8 @@ EASE = {
 class Track:
     """A piecewise motion: keyframes (time, value) joined by easing curves; constant before and after."""
 
+    EASES = EASE  # name → curve s ∈ [0, 1] → [0, 1]; ``synth.realistic.physics.Path`` brings its own
+
     def __init__(self, t: float, value: tuple[float, ...]) -> None:
         self.times = [t]
         self.values = [np.asarray(value, np.float64)]
@@ -94,7 +96,7 @@ class Track:
             return self.values[-1]
         t0, t1 = self.times[i - 1], self.times[i]
         s = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-        return self.values[i - 1] + (self.values[i] - self.values[i - 1]) * EASE[self.eases[i]](s)
+        return self.values[i - 1] + (self.values[i] - self.values[i - 1]) * self.EASES[self.eases[i]](s)
 
 
 def times_word(n: int) -> str:

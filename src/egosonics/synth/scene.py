@@ -171,21 +171,7 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
         placed.append((start, wave))
     order = sorted(range(len(events)), key=lambda j: (events[j].onset_sample, j))
     events, placed = [events[j] for j in order], [placed[j] for j in order]
-    audio = np.zeros(n_samples)
-    for start, wave in placed:
-        m = min(len(wave), n_samples - start)
-        audio[start:start + m] += wave[:m]
-    audio += sounds.room_tone(n_samples, settings.noise_dbfs, noise_rng)
-    peak = np.abs(audio).max()
-    gain = 0.99 / peak if peak > 0.99 else 1.0
-    stem_list = None
-    if stems:
-        stem_list = []
-        for start, wave in placed:
-            stem = np.zeros(n_samples, np.float32)
-            m = min(len(wave), n_samples - start)
-            stem[start:start + m] = gain * wave[:m]
-            stem_list.append(stem)
+    audio, stem_list = sounds.mix(placed, n_samples, settings.noise_dbfs, noise_rng, stems=stems)
 
     # 8. The truth: events, distractors, narration.
     distractors = [Distractor(round(a.start_s, 4), round(a.end_s, 4), "feint") for a in actions if a.kind == "feint"]
@@ -199,7 +185,7 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
         pair=clip_name("pair", seed, index) if settings.mode == "pair" else None,
     )
     log.debug("%s: %d events, %d distractors", timeline.name, len(events), len(distractors))
-    return SynthScene(frames=frames, audio=(gain * audio).astype(np.float32), timeline=timeline, stems=stem_list)
+    return SynthScene(frames=frames, audio=audio, timeline=timeline, stems=stem_list)
 
 
 def render_pair(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT_SETTINGS,

@@ -271,3 +271,28 @@ def room_tone(n: int, dbfs: float, rng: np.random.Generator) -> np.ndarray:
 def distant(x: np.ndarray, sr: int, gain_db: float) -> np.ndarray:
     """A sound heard from off-screen: quieter and duller (air and walls absorb the highs)."""
     return filtered(x, "lowpass", 2500.0, sr) * 10.0 ** (gain_db / 20.0)
+
+
+def mix(placed: list[tuple[int, np.ndarray]], n_samples: int, noise_dbfs: float, noise_rng: np.random.Generator, *,
+        stems: bool = False) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """A clip's soundtrack: each (start sample, wave) added in place, room tone under it, scaled to peak at most 0.99.
+
+    Returns:
+        (audio float32 [n_samples], the scaled wave of each placed sound alone [n_samples] each, when ``stems``).
+    """
+    audio = np.zeros(n_samples)
+    for start, wave in placed:
+        m = min(len(wave), n_samples - start)
+        audio[start:start + m] += wave[:m]
+    audio += room_tone(n_samples, noise_dbfs, noise_rng)
+    peak = np.abs(audio).max()
+    gain = 0.99 / peak if peak > 0.99 else 1.0
+    stem_list = None
+    if stems:
+        stem_list = []
+        for start, wave in placed:
+            stem = np.zeros(n_samples, np.float32)
+            m = min(len(wave), n_samples - start)
+            stem[start:start + m] = gain * wave[:m]
+            stem_list.append(stem)
+    return (gain * audio).astype(np.float32), stem_list

@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from egosonics.synth.actions import Track
+
 
 def _table(speed: Callable[[np.ndarray], np.ndarray], n: int = 2049) -> tuple[np.ndarray, np.ndarray]:
     """Normalised time s [n] and the normalised integral of a speed profile (the position fraction) [n]."""
@@ -49,24 +51,10 @@ PROFILES: dict[str, Callable[[float], float]] = {
 }
 
 
-class Path:
+class Path(Track):
     """A piecewise motion of a vector (position, angle, ...): keyframes joined by ``PROFILES``; constant outside."""
 
-    def __init__(self, t: float, value: tuple[float, ...]) -> None:
-        self.times = [t]
-        self.values = [np.asarray(value, np.float64)]
-        self.profiles = ["linear"]
-
-    def to(self, t: float, value: tuple[float, ...], profile: str = "smooth") -> Path:
-        """Arrive at ``value`` at time ``t`` (not before the last key) along ``profile``."""
-        assert t >= self.times[-1] - 1e-9, f"keyframe at {t} before {self.times[-1]}"
-        self.times.append(t)
-        self.values.append(np.asarray(value, np.float64))
-        self.profiles.append(profile)
-        return self
-
-    def hold(self, t: float) -> Path:
-        return self.to(t, tuple(self.values[-1]), "linear")
+    EASES = PROFILES
 
     @property
     def last(self) -> tuple[float, ...]:
@@ -75,16 +63,6 @@ class Path:
     @property
     def end(self) -> float:
         return self.times[-1]
-
-    def __call__(self, t: float) -> np.ndarray:
-        i = bisect_right(self.times, t)
-        if i == 0:
-            return self.values[0]
-        if i == len(self.times):
-            return self.values[-1]
-        t0, t1 = self.times[i - 1], self.times[i]
-        s = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-        return self.values[i - 1] + (self.values[i] - self.values[i - 1]) * PROFILES[self.profiles[i]](s)
 
     def speed(self, t: float, dt: float = 1e-3) -> float:
         """|d value / dt| by a backward difference (the speed arriving at t)."""

@@ -148,21 +148,7 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
         used.extend(sources)
     order = sorted(range(len(events)), key=lambda j: (events[j].onset_sample, j))
     events, placed = [events[j] for j in order], [placed[j] for j in order]
-    audio = np.zeros(n_samples)
-    for start, wave in placed:
-        m = min(len(wave), n_samples - start)
-        audio[start:start + m] += wave[:m]
-    audio += sounds.room_tone(n_samples, settings.noise_dbfs, noise_rng)
-    peak = np.abs(audio).max()
-    gain = 0.99 / peak if peak > 0.99 else 1.0
-    stem_list = None
-    if stems:
-        stem_list = []
-        for start, wave in placed:
-            stem = np.zeros(n_samples, np.float32)
-            m = min(len(wave), n_samples - start)
-            stem[start:start + m] = gain * wave[:m]
-            stem_list.append(stem)
+    audio, stem_list = sounds.mix(placed, n_samples, settings.noise_dbfs, noise_rng, stems=stems)
 
     # 7. The truth, with the camera's format and the recordings used (for attributions).
     distractors = [Distractor(round(a.start_s, 4), round(a.end_s, 4), "feint") for a in actions if a.kind == "feint"]
@@ -177,7 +163,7 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
         distractors=distractors, narration=_narrate(actions, events, passersby), settings=settings.to_dict(),
         sfx=sorted(attributions, key=lambda s: (s["file"], s["used_as"])), render=render,
     )
-    return SynthScene(frames=frames, audio=(gain * audio).astype(np.float32), timeline=timeline, stems=stem_list,
+    return SynthScene(frames=frames, audio=audio, timeline=timeline, stems=stem_list,
                       video_options=fmt.video_options(settings.video_preset))
 
 

@@ -84,7 +84,8 @@ def real_section(out: Path) -> tuple[list[str], dict]:
 def synth_section(out: Path, name: str, label: str) -> tuple[list[str], dict]:
     path = out / name / "synth_eval.json"
     result = json.loads(path.read_text())
-    lines = [f"Scenes: `{result['scenes']}`; model sha256 {result['model_sha256'][:12]}.", "", "| system | n | onset F1 (events) | hit acc (events) | "
+    lines = [f"Scenes: `{result['scenes']}`; model sha256 {result['model_sha256'][:12]}.", "",
+             "| system | n | onset F1 (events) | hit acc (events) | "
              "onset F1 (vs GT) | hit acc (vs GT) |", "|---|---|---|---|---|---|"]
     for system, r in result["rows"].items():
         lines.append(f"| {system} | {r['n']} | {fmt(r['onset F1 (events)'])} | {fmt(r['hit acc (events)'])} | "

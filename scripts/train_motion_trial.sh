@@ -51,6 +51,8 @@ nice -n 10 $PY scripts/real_clips_eval.py --model "$MODEL" --out "$OUT/eval_real
     --n "$N_EVAL" --seed 2 --size 128 --workers "$WORKERS"
 nice -n 10 $PY scripts/trial_synth_eval.py "$OUT/eval_realistic_scenes" "$OUT/eval_realistic" --model "$MODEL"
 nice -n 10 $PY scripts/trial_synth_eval.py "$OUT/eval_easy_scenes" "$OUT/eval_easy" --model "$MODEL"
+nice -n 10 $PY scripts/trial_synth_eval.py "$OUT/eval_realistic_scenes" "$OUT/eval_realistic_default"  # shipped
+nice -n 10 $PY scripts/trial_synth_eval.py "$OUT/eval_easy_scenes" "$OUT/eval_easy_default"
 # Real-time factor on a 10 s 720p clip, motion encoder included: warm, in process, 1 thread (the machine is shared:
 # an upper bound), the trial model and the shipped one alike.
 nice -n 10 $PY - "$MODEL" "$OUT/rtf" <<'PY'
@@ -74,3 +76,4 @@ for name, model in (("trial", sys.argv[1]), ("default-model", None)):
 (out / "rtf.json").write_text(json.dumps(result, indent=1))
 print(json.dumps(result))
 PY
+nice -n 10 $PY scripts/trial_motion_report.py --out "$OUT"   # tables and bars: $OUT/trial_report.md

@@ -4,7 +4,8 @@
 
 Reads OUT/eval_real_heldout/report/report.json (pooled sync on the held-out real clips, scripts/real_clips_eval.py),
 OUT/eval_realistic/synth_eval.json and OUT/eval_easy/synth_eval.json (scripts/trial_synth_eval.py), OUT/rtf/rtf.json
-and the training logs; writes OUT/trial_report.md and prints it. Adds the paired bootstrap of (trial − shipped model).
+(OUT/eval_*_default: the shipped model on the same scenes, when there) and the training logs; writes
+OUT/trial_report.md and prints it. Adds the paired bootstrap of (trial − shipped model).
 """
 
 from __future__ import annotations
@@ -87,7 +88,14 @@ def synth_section(out: Path, name: str, label: str) -> tuple[list[str], dict]:
     lines = [f"Scenes: `{result['scenes']}`; model sha256 {result['model_sha256'][:12]}.", "",
              "| system | n | onset F1 (events) | hit acc (events) | "
              "onset F1 (vs GT) | hit acc (vs GT) |", "|---|---|---|---|---|---|"]
-    for system, r in result["rows"].items():
+    rows = {("trial" if k == "ours" else "trial, " + k if k == "other-clip E_V" else k): r
+            for k, r in result["rows"].items()}
+    default = out / f"{name}_default" / "synth_eval.json"
+    if default.is_file():  # the shipped model on the same scenes (scripts/trial_synth_eval.py without --model)
+        shipped = json.loads(default.read_text())["rows"]
+        rows["shipped default model"] = shipped["ours"]
+        rows["shipped model, other-clip E_V"] = shipped["other-clip E_V"]
+    for system, r in rows.items():
         lines.append(f"| {system} | {r['n']} | {fmt(r['onset F1 (events)'])} | {fmt(r['hit acc (events)'])} | "
                      f"{fmt(r['onset F1 (vs GT)'])} | {fmt(r['hit acc (vs GT)'])} |")
     return lines, result["rows"]

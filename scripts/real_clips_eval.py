@@ -1,12 +1,16 @@
 """Pooled synchronisation of a model on the real clips, beside the reference rows (docs/EVAL.md).
 
     .venv/bin/python scripts/real_clips_eval.py [--model FOLDER] [--out outputs/real_clips_eval] [--threads 1]
+        [--sources A,B,...] [--baseline NAME=FOLDER ...]
 
 1. Generate the model's audio for every clip of ../shared/data/real_clips (25) and real_clips_more (53) with
    ``egosonics generate``'s defaults (20 DDIM steps, guidance 3, seed 0); files already generated are kept.
 2. ``egosonics evaluate`` over all clips at once (the two folders linked into OUT/gt, never copied), with the reference
    rows recorded audio, Griffin-Lim ceiling, silence, another clip's audio (chance), recorded audio shifted 0.5 s
    and the motion click track. Report in OUT/report (report.md holds the pooled tables and the per-clip table).
+   ``--sources`` keeps only the clips whose source repository (SOURCES.md) is listed: the clips held out from a
+   training run that used the others. ``--baseline NAME=FOLDER`` (repeatable; FOLDER a model folder or ``default``)
+   generates the same clips with another model and scores it in the same run (same chance row), as row NAME.
 3. The pooled numbers and the paired bootstrap against chance per clip set and over both, written to
    OUT/real_clips_pooled.md and .json and printed.
 """
@@ -26,34 +30,44 @@ SETS = {"real_clips": REPO.parent / "shared" / "data" / "real_clips",
 REFERENCES = ("ground-truth", "vocoder-ceiling", "silence", "other-clip", "shifted-0.5s", "click-stops")
 
 
-def link_clips(out: Path) -> dict[str, str]:
-    """OUT/gt/NAME.mp4 → the shared clip (symlinks); returns clip name → set name."""
+def link_clips(out: Path, sources: set[str] | None = None) -> dict[str, str]:
+    """OUT/gt/NAME.mp4 → the shared clip (symlinks), only clips from ``sources`` when given; returns clip → set."""
+    from egosonics.training.vocoder import read_sources_table
+
     gt = out / "gt"
     gt.mkdir(parents=True, exist_ok=True)
     owner = {}
+    found_sources = set()
     for set_name, folder in SETS.items():
+        table = read_sources_table(folder)
         for video in sorted(folder.glob("*.mp4")):
+            source = table.get(video.name, {}).get("source", "")
+            found_sources.add(source)
+            if sources is not None and source not in sources:
+                continue
             if video.stem in owner:
                 raise SystemExit(f"clip name {video.stem} is in two sets")
             owner[video.stem] = set_name
             link = gt / video.name
             if not link.is_symlink():
                 link.symlink_to(video.resolve())
+    if sources is not None and sources - found_sources:
+        raise SystemExit(f"--sources: no clip comes from {sorted(sources - found_sources)}")
     return owner
 
 
-def generate(model: str | None, out: Path, threads: int) -> None:
+def generate(model: str | None, out: Path, threads: int, pred: str = "pred") -> None:
     import torch
 
     from egosonics.generate import GenerateOptions, generate_files
     from egosonics.loading import load_pipeline
 
-    todo = [v for v in sorted((out / "gt").glob("*.mp4")) if not (out / "pred" / f"{v.stem}.egosonics.mp4").exists()]
+    todo = [v for v in sorted((out / "gt").glob("*.mp4")) if not (out / pred / f"{v.stem}.egosonics.mp4").exists()]
     if not todo:
         return
     torch.set_num_threads(threads)
     pipe = load_pipeline(model)
-    report = generate_files(pipe, todo, out / "pred", GenerateOptions())
+    report = generate_files(pipe, todo, out / pred, GenerateOptions())
     if report.failed:
         raise SystemExit(f"generation failed: {report.failed}")
 
@@ -105,22 +119,39 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "outputs" / "real_clips_eval"))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap and vocoder seed (default: 0)")
+    parser.add_argument("--sources", help="comma-separated source repositories: only their clips (held-out clips)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="NAME=FOLDER",
+                        help="also generate with this model folder ('default': the shipped one) and score it as NAME")
     args = parser.parse_args()
+    baselines = {}
+    for item in args.baseline:
+        name, sep, folder = item.partition("=")
+        if not sep or not name or not folder or name in REFERENCES or name == "ours":
+            raise SystemExit(f"--baseline {item!r}: expected NAME=FOLDER with a new NAME")
+        baselines[name] = None if folder == "default" else folder
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     from egosonics.evaluation.evaluate import evaluate
 
     out = Path(args.out)
-    owner = link_clips(out)
+    sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
+    owner = link_clips(out, sources)
     generate(args.model, out, args.threads)
-    report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed)
+    for name, folder in baselines.items():
+        generate(folder, out, args.threads, pred=f"baseline_{name}")
+    report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed,
+                      baselines={name: str(out / f"baseline_{name}") for name in baselines})
     section = report["pooled_sync"]
     parts = {"all": subset(section, set(owner))}
     for set_name in SETS:
-        parts[set_name] = subset(section, {c for c, s in owner.items() if s == set_name})
+        clips = {c for c, s in owner.items() if s == set_name}
+        if clips:
+            parts[set_name] = subset(section, clips)
     text = "\n".join(table(name, part) for name, part in parts.items())
     (out / "real_clips_pooled.md").write_text(text)
-    (out / "real_clips_pooled.json").write_text(json.dumps({"model": args.model or "default", "parts": parts,
+    summary = {"model": args.model or "default", "baselines": args.baseline,
+               "sources": sorted(sources) if sources else "all", "clips": sorted(owner)}
+    (out / "real_clips_pooled.json").write_text(json.dumps({**summary, "parts": parts,
                                                             "failed": report["failed"]}, indent=1, default=float))
     print(text)
     if report["failed"]:

@@ -4,8 +4,9 @@ A map, in the order a clip is made:
 
     settings    SynthSettings: size, mode (scene / single / pair), classes, difficulty knobs; EVENT_CLASSES,
                 REALISTIC_CLASSES
-    actions     what the wearer does (Impact, Saw, Chop, Machine, Pour, Walk; Feint, Passerby are silent):
-                times on frame boundaries, motion, drawing, and one sound per event
+    actions/    what the wearer does (Impact, Saw, Chop, Machine, Pour, Walk; Feint, Passerby are silent):
+                times on frame boundaries, motion, drawing, and one sound per event; one module per action family:
+                base (EASE, Track, Action), strike (Impact, Feint, Chop), saw, machine, pour, walk (Walk, Passerby)
     world       the static panorama (wall, bench, floor) and the objects on the bench
     raster      filled shapes on uint8 frames, bounding-box limited
     sounds      the synthesis: modal impacts, rasp, hum, flow, footsteps, room tone

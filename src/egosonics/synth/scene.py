@@ -18,17 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from egosonics.synth import sounds
-from egosonics.synth.actions import (
-    Action,
-    Chop,
-    Feint,
-    Impact,
-    Machine,
-    Passerby,
-    Pour,
-    Saw,
-    Walk,
-)
+from egosonics.synth.actions.base import Action
+from egosonics.synth.actions.machine import Machine
+from egosonics.synth.actions.pour import Pour
+from egosonics.synth.actions.saw import Saw
+from egosonics.synth.actions.strike import Chop, Feint, Impact
+from egosonics.synth.actions.walk import Passerby, Walk
 from egosonics.synth.raster import Canvas
 from egosonics.synth.settings import (
     EVENT_CLASSES,

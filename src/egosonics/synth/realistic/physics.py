@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from egosonics.synth.actions import Track
+from egosonics.synth.actions.base import Track
 
 
 def _table(speed: Callable[[np.ndarray], np.ndarray], n: int = 2049) -> tuple[np.ndarray, np.ndarray]:

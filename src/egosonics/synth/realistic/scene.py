@@ -18,7 +18,7 @@ from scipy import signal
 from egosonics.clip_spec import ClipSpec
 from egosonics.errors import EgoSonicsError
 from egosonics.synth import sounds
-from egosonics.synth.actions import Passerby
+from egosonics.synth.actions.walk import Passerby
 from egosonics.synth.raster import Canvas
 from egosonics.synth.realistic.actions import (
     Chop,

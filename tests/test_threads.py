@@ -5,16 +5,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
-from egosonics.utils.threads import default_cpu_threads
+from egosonics.utils.threads import busy_cores, default_cpu_threads
 
 
-@pytest.mark.parametrize(("cores", "load", "expected"), [(2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 9.5, 1),
+@pytest.mark.parametrize(("cores", "busy", "expected"), [(2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 9.5, 1),
                                                           (8, 2.2, 6), (8, 0.0, 8), (1, 0.0, 1)])
-def test_one_thread_per_idle_core(cores, load, expected):
-    assert default_cpu_threads(cores, load) == expected
+def test_one_thread_per_idle_core(cores, busy, expected):
+    assert default_cpu_threads(cores, busy) == expected
+
+
+def test_busy_cores_sees_a_busy_process():
+    """A process spinning on one core shows as about one busy core (measured, not the lagging load average)."""
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.3)
+        busy = busy_cores(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy is not None and 0.7 <= busy <= os.cpu_count(), busy
 
 
 def test_the_command_line_sets_it_before_torch_loads_unless_told(tmp_path):

@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="debug log output (-vv: also from libraries)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("--threads", dest="torch_threads", type=THREADS, default=None, metavar="N",
-                        help="CPU threads for torch (default: one per core that other processes leave idle, from the "
-                             "1-minute load average, or OMP_NUM_THREADS when set). torch's threads slow down sharply "
+                        help="CPU threads for torch (default: one per core that other processes leave idle, measured "
+                             "over 0.1 s at start, or OMP_NUM_THREADS when set). torch's threads slow down sharply "
                              "when they must wait for busy cores")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)  # subparsers are OneLineParsers
     for name in COMMANDS:

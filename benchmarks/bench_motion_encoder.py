@@ -68,27 +68,9 @@ def _child(path: str, runs: int) -> dict[str, Any]:
 
 def write_8mbps(path: Path) -> None:
     """The ``video_decode`` clip's pictures, encoded by libx264 veryfast at 8 Mbit/s."""
-    import av
-    import numpy as np
+    from bench_video_decode import write_test_video
 
-    from bench_video_decode import HEIGHT, NUM_FRAMES, WIDTH
-    from testmedia import panned_frame, texture
-
-    rng = np.random.default_rng(1)
-    margin = 400
-    luma, chroma = texture(rng, HEIGHT + margin, WIDTH + margin, 5), texture(rng, (HEIGHT + margin) // 2,
-                                                                             (WIDTH + margin) // 2, 9)
-    with av.open(str(path), mode="w") as out:
-        video = out.add_stream("libx264", rate=30, options={"preset": "veryfast", "maxrate": "8M",
-                                                            "bufsize": "8M"})
-        video.width, video.height, video.pix_fmt, video.bit_rate = WIDTH, HEIGHT, "yuv420p", 8_000_000
-        for n in range(NUM_FRAMES):
-            x = int(margin / 2 * (1 + np.sin(n / 30)))
-            y = int(margin / 2 * (1 + np.cos(n / 41)))
-            for packet in video.encode(panned_frame(luma, chroma, x, y, WIDTH, HEIGHT, n)):
-                out.mux(packet)
-        for packet in video.encode(None):
-            out.mux(packet)
+    write_test_video(path, options={"preset": "veryfast", "maxrate": "8M", "bufsize": "8M"}, bit_rate=8_000_000)
 
 
 def run(workdir: Path) -> dict[str, Any]:

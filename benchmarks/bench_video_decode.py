@@ -35,8 +35,12 @@ SIZE = 224
 RUNS = 3
 
 
-def write_test_video(path: Path) -> None:
-    """1080p30, 10 s: a smoothed-noise texture panning along a Lissajous path, encoded straight from yuv420p planes."""
+def write_test_video(path: Path, *, options: dict[str, str] | None = None, bit_rate: int | None = None) -> None:
+    """1080p30, 10 s: a smoothed-noise texture panning along a Lissajous path, encoded straight from yuv420p planes.
+
+    libx264 ``options`` (default: ultrafast) and ``bit_rate`` (default: the encoder's) let other benchmarks encode the
+    same pictures at a realistic rate.
+    """
     import av
     import numpy as np
 
@@ -45,8 +49,10 @@ def write_test_video(path: Path) -> None:
     luma, chroma = texture(rng, HEIGHT + margin, WIDTH + margin, 5), texture(rng, (HEIGHT + margin) // 2,
                                                                              (WIDTH + margin) // 2, 9)
     with av.open(str(path), mode="w") as out:
-        video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
+        video = out.add_stream("libx264", rate=FPS, options=options or {"preset": "ultrafast"})
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        if bit_rate is not None:
+            video.bit_rate = bit_rate
         for n in range(NUM_FRAMES):
             x = int(margin / 2 * (1 + np.sin(n / 30)))
             y = int(margin / 2 * (1 + np.cos(n / 41)))

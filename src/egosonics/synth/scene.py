@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,9 @@ from egosonics.synth.timeline import Distractor, SoundEvent, Timeline
 from egosonics.synth.world import Layout, Look, build_panorama, draw_clutter
 
 log = logging.getLogger(__name__)
+
+# (kind, start s, station x, events) → an action of either renderer
+ActionMaker = Callable[[str, float, float, int], Any]
 
 DEFAULT_SETTINGS = SynthSettings()
 
@@ -113,7 +118,14 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
     look = Look.draw(look_rng, str(look_rng.choice(FLOOR_MATERIALS)))
 
     # 3. Plan the actions (times on frame boundaries) and the silent distractors.
-    actions, n_passersby = _plan(plan_rng, layout, look, settings, clip_class(settings, index), material)
+    only = clip_class(settings, index)
+    classes = ("impact",) if material is not None else ((only,) if only else settings.classes)
+
+    def make(kind: str, start: float, station: float, n: int) -> Action:
+        return _make_action(kind, plan_rng, layout, look, start, station, n, settings, material)
+
+    actions, n_passersby = plan_actions(plan_rng, layout, settings, classes, make, first_start=(0.15, 0.5),
+                                        events_per_action=_EVENTS_PER_ACTION)
     pano_width = int(math.ceil(max(a.extent[1] for a in actions) + layout.width)) if actions else 2 * layout.width
 
     # 4. Camera path (world coordinates of the frame's top-left corner, per frame).
@@ -121,7 +133,8 @@ def render_scene(seed: int, *, index: int = 0, settings: SynthSettings = DEFAULT
     cam_x = np.clip(cam_x, 0, pano_width - layout.width)  # [N]
     cam_y = np.clip(cam_y, 0, layout.pano_height - layout.height)  # [N]
     ox, oy = np.rint(cam_x).astype(int), np.rint(cam_y).astype(int)  # [N] whole-pixel views
-    passersby = _passersby(plan_rng, layout, n_passersby, cam_x, clip.duration_s, actions)
+    passersby = plan_passersby(plan_rng, layout, n_passersby,
+                               lambda t: cam_x[min(len(cam_x) - 1, int(t * layout.fps))], clip.duration_s, actions)
 
     # 5. The static world: textures, then the stations' objects, then clutter between stations.
     pano = build_panorama(layout, pano_width, look, look_rng)
@@ -225,13 +238,12 @@ def _make_action(kind: str, rng: np.random.Generator, layout: Layout, look: Look
     raise AssertionError(f"unknown action kind {kind!r}")
 
 
-def _plan_once(rng: np.random.Generator, layout: Layout, look: Look, settings: SynthSettings,
-               only: str | None, pair_material: str | None, feints: int) -> list[Action]:
+def _plan_once(rng: np.random.Generator, layout: Layout, settings: SynthSettings, classes: tuple[str, ...],
+               make: ActionMaker, feints: int, first_start: tuple[float, float],
+               events_per_action: dict[str, tuple[int, int]]) -> list[Any]:
     """Actions one after another, each at its own station, until the clip or the event budget is used up."""
-    duration = settings.clip.duration_s
-    limit = duration - 0.2  # the last action's hands leave before the end
-    classes = ("impact",) if pair_material is not None else ((only,) if only else settings.classes)
-    actions: list[Action] = []
+    limit = settings.clip.duration_s - 0.2  # the last action's hands leave before the end
+    actions: list[Any] = []
     n_events, x, t_end, prev = 0, 0.9 * layout.width, 0.0, None
     while True:
         remaining = settings.max_events - n_events
@@ -244,17 +256,16 @@ def _plan_once(rng: np.random.Generator, layout: Layout, look: Look, settings: S
             kind = str(rng.choice(choices))
         # Time to turn the head to the next station; none when walking there (the walk itself moves the wearer).
         if not actions:
-            start, station = rng.uniform(0.15, 0.5), x
+            start, station = rng.uniform(*first_start), x
         elif actions[-1].kind == "footsteps" or kind == "footsteps":
             start, station = t_end + rng.uniform(0.15, 0.35), x
         else:
             start, station = t_end + rng.uniform(0.35, 0.7), x + rng.uniform(0.85, 1.0) * layout.width
-        lo, hi = _EVENTS_PER_ACTION.get(kind, (1, 1))
-        n = int(rng.integers(lo, hi + 1)) if kind != "feint" else 0
-        n = min(n, remaining) if kind != "feint" else 0
+        lo, hi = events_per_action.get(kind, (1, 1))
+        n = 0 if kind == "feint" else min(int(rng.integers(lo, hi + 1)), remaining)
         action = None
         while kind == "feint" or n >= 1:
-            candidate = _make_action(kind, rng, layout, look, start, station, max(n, 1), settings, pair_material)
+            candidate = make(kind, start, station, max(n, 1))
             if candidate.end_s <= limit:
                 action = candidate
                 break
@@ -271,21 +282,24 @@ def _plan_once(rng: np.random.Generator, layout: Layout, look: Look, settings: S
             feints -= 1
         n_events += len(action.events)
         t_end, prev = action.end_s, kind if kind != "feint" else prev
-        x = action.x_to if isinstance(action, Walk) else station
+        x = action.x_to if kind == "footsteps" else station  # a walk moves the wearer to its end
     return actions
 
 
-def _plan(rng: np.random.Generator, layout: Layout, look: Look, settings: SynthSettings, only: str | None,
-          pair_material: str | None) -> tuple[list[Action], int]:
+def plan_actions(rng: np.random.Generator, layout: Layout, settings: SynthSettings, classes: tuple[str, ...],
+                 make: ActionMaker, *, first_start: tuple[float, float],
+                 events_per_action: dict[str, tuple[int, int]]) -> tuple[list[Any], int]:
     """Plan until the visible events land in [min_events, max_events] (the best of 12 tries otherwise).
+
+    Shared by the easy and the realistic renderer, which differ in the actions ``make(kind, start_s, station_x, n)``
+    builds, in when the first one may start (``first_start``, s) and in their event counts per action.
 
     Returns the actions and how many distractors are left for passers-by.
     """
-    is_feint = rng.random(settings.distractors) < 0.5
-    feints = int(is_feint.sum())
-    best: list[Action] = []
+    feints = int((rng.random(settings.distractors) < 0.5).sum())
+    best: list[Any] = []
     for _ in range(12):
-        actions = _plan_once(rng, layout, look, settings, only, pair_material, feints)
+        actions = _plan_once(rng, layout, settings, classes, make, feints, first_start, events_per_action)
         count = sum(len(a.events) for a in actions)
         if count > sum(len(a.events) for a in best) or not best:
             best = actions
@@ -336,11 +350,11 @@ def _camera(actions: list[Action], layout: Layout, settings: SynthSettings, rng:
     return xs, ys
 
 
-def _passersby(rng: np.random.Generator, layout: Layout, count: int, cam_x: np.ndarray, duration: float,
-               actions: list[Action]) -> list[Passerby]:
-    """Someone crossing the view behind the bench, timed to be seen wherever the camera is then (not while the
-    wearer walks and looks at the floor)."""
-    walks = [(a.start_s, a.end_s) for a in actions if isinstance(a, Walk)]
+def plan_passersby(rng: np.random.Generator, layout: Layout, count: int, camera_x: Callable[[float], float],
+                   duration: float, actions: list[Any]) -> list[Passerby]:
+    """Someone crossing the view behind the bench, timed to be seen wherever the camera is then (``camera_x(t)``: its
+    left edge in world pixels), not while the wearer walks and looks at the floor. Shared by both renderers."""
+    walks = [(a.start_s, a.end_s) for a in actions if a.kind == "footsteps"]
     people = []
     for _ in range(count):
         span = rng.uniform(1.8, 3.0)
@@ -350,8 +364,7 @@ def _passersby(rng: np.random.Generator, layout: Layout, count: int, cam_x: np.n
                 break
         direction = 1.0 if rng.random() < 0.5 else -1.0
         speed = direction * 1.2 * layout.width / span
-        k = min(len(cam_x) - 1, int(start * layout.fps))
-        x0 = cam_x[k] + layout.width / 2 - direction * 0.6 * layout.width
+        x0 = camera_x(start) + layout.width / 2 - direction * 0.6 * layout.width
         people.append(Passerby(start, start + span, float(x0), float(speed), layout.wall_bottom + 2 * layout.u,
                                0.7 * layout.u))
     return people

@@ -38,6 +38,7 @@ from egosonics.synth.realistic.physics import PROFILES, Wobble
 from egosonics.synth.realistic.sfx import SFX_FLOORS, SfxLibrary
 from egosonics.synth.realistic.textures import Surfaces, build_panorama
 from egosonics.synth.realistic.walk import Walk
+from egosonics.synth.scene import plan_actions, plan_passersby
 from egosonics.synth.settings import FLOOR_MATERIALS, IMPACT_MATERIALS, SFX_CLASSES, SynthSettings
 from egosonics.synth.timeline import Distractor, SoundEvent, Timeline
 from egosonics.synth.world import Layout, Look, draw_clutter
@@ -82,14 +83,18 @@ def render_realistic(seed: int, *, index: int, settings: SynthSettings, stems: b
     surfaces = Surfaces.draw(look_rng, floor)
 
     # 2. Plan the actions (exact contact times) and the silent distractors.
-    actions, n_passersby = _plan(plan_rng, layout, look, settings, only, floor)
+    def make(kind: str, start: float, station: float, n: int) -> RAction:
+        return _make(kind, plan_rng, layout, look, start, station, n, floor)
+
+    actions, n_passersby = plan_actions(plan_rng, layout, settings, (only,) if only else settings.classes, make,
+                                        first_start=(0.1, 0.4), events_per_action=_EVENTS_PER_ACTION)
     pano_width = int(math.ceil(max(a.extent[1] for a in actions) + 1.5 * layout.width)) if actions else \
         3 * layout.width
     margin = int(math.ceil(3 + 0.02 * max(fmt.width, fmt.height) + 4 * settings.camera_shake * layout.u))
 
     # 3. The head: stations, turns, sway, shake, roll; passers-by timed to be seen.
     head = Head(actions, layout, settings, head_rng, pano_width, margin)
-    passersby = _passersby(plan_rng, layout, n_passersby, head, clip.duration_s, actions)
+    passersby = plan_passersby(plan_rng, layout, n_passersby, lambda t: head(t)[0], clip.duration_s, actions)
 
     # 4. The static world: textures, the stations' fixed objects, silent clutter.
     pano = build_panorama(layout, pano_width, surfaces, look_rng)
@@ -270,84 +275,6 @@ def _make(kind: str, rng: np.random.Generator, layout: Layout, look: Look, start
     if kind == "feint":
         return Feint(layout, look, rng, start, x)
     raise AssertionError(f"unknown action kind {kind!r}")
-
-
-def _plan_once(rng: np.random.Generator, layout: Layout, look: Look, settings: SynthSettings, only: str | None,
-               feints: int, floor: str) -> list[RAction]:
-    limit = settings.clip.duration_s - 0.2
-    classes = (only,) if only else settings.classes
-    actions: list[RAction] = []
-    n_events, x, t_end, prev = 0, 0.9 * layout.width, 0.0, None
-    while True:
-        remaining = settings.max_events - n_events
-        if feints and rng.random() < 0.35:
-            kind = "feint"
-        elif remaining <= 0:
-            break
-        else:
-            kind = str(rng.choice([c for c in classes if c != prev] or list(classes)))
-        if not actions:
-            start, station = rng.uniform(0.1, 0.4), x
-        elif actions[-1].kind == "footsteps" or kind == "footsteps":
-            start, station = t_end + rng.uniform(0.15, 0.35), x
-        else:
-            start, station = t_end + rng.uniform(0.35, 0.7), x + rng.uniform(0.85, 1.0) * layout.width
-        lo, hi = _EVENTS_PER_ACTION.get(kind, (1, 1))
-        n = 0 if kind == "feint" else min(int(rng.integers(lo, hi + 1)), remaining)
-        action = None
-        while kind == "feint" or n >= 1:
-            candidate = _make(kind, rng, layout, look, start, station, max(n, 1), floor)
-            if candidate.end_s <= limit:
-                action = candidate
-                break
-            if kind == "feint" or n == 1:
-                break
-            n -= 1
-        if action is None:
-            if kind == "feint":
-                feints = 0
-                continue
-            break
-        actions.append(action)
-        if kind == "feint":
-            feints -= 1
-        n_events += len(action.events)
-        t_end, prev = action.end_s, kind if kind != "feint" else prev
-        x = action.x_to if isinstance(action, Walk) else station
-    return actions
-
-
-def _plan(rng: np.random.Generator, layout: Layout, look: Look, settings: SynthSettings, only: str | None,
-          floor: str) -> tuple[list[RAction], int]:
-    feints = int((rng.random(settings.distractors) < 0.5).sum())
-    best: list[RAction] = []
-    for _ in range(12):
-        actions = _plan_once(rng, layout, look, settings, only, feints, floor)
-        count = sum(len(a.events) for a in actions)
-        if count > sum(len(a.events) for a in best) or not best:
-            best = actions
-        if count >= settings.min_events:
-            break
-    used = sum(a.kind == "feint" for a in best)
-    return best, settings.distractors - used
-
-
-def _passersby(rng: np.random.Generator, layout: Layout, count: int, head: Head, duration: float,
-               actions: list[RAction]) -> list[Passerby]:
-    walks = [(a.start_s, a.end_s) for a in actions if isinstance(a, Walk)]
-    people = []
-    for _ in range(count):
-        span = rng.uniform(1.8, 3.0)
-        for _attempt in range(20):
-            start = rng.uniform(0.0, max(0.0, duration - span))
-            if not any(start < b and a < start + span for a, b in walks):
-                break
-        direction = 1.0 if rng.random() < 0.5 else -1.0
-        speed = direction * 1.2 * layout.width / span
-        x0 = head(start)[0] + layout.width / 2 - direction * 0.6 * layout.width
-        people.append(Passerby(start, start + span, float(x0), float(speed), layout.wall_bottom + 2 * layout.u,
-                               0.7 * layout.u))
-    return people
 
 
 def _scatter_clutter(world: Canvas, layout: Layout, actions: list[RAction], rng: np.random.Generator) -> None:

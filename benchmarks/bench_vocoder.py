@@ -1,10 +1,11 @@
 """Vocoders side by side: seconds per 10 s of audio for Griffin-Lim 32 and 100 iterations and the learned vocoder.
 
-All three start from the same 1024 × 430 magnitude (the Griffin-Lim benchmark's test sound), one window at a time, on
-one thread and on torch's default thread count, interleaved and timed over 5 runs (median) after a warm-up. The
-learned vocoder has the default architecture (``FourierVocoder()``; its speed does not depend on its weights) and, when
-the shipped default model has a ``vocoder/``, that one's configuration too (its ``refine_iters`` Griffin-Lim steps
-included). Quality is measured on real audio by ``scripts/eval_vocoder.py``, not here.
+All start from the same 1024 × 430 magnitude (the Griffin-Lim benchmark's test sound), one window at a time, on one
+thread and on torch's default thread count, interleaved and timed over 5 runs (median) after a warm-up. The learned
+vocoder is the shipped default model's ``vocoder/`` (its ``refine_iters`` Griffin-Lim steps included) when there is
+one, else the ``gradient`` architecture with 20 refinement steps (its speed does not depend on its weights); beside it,
+Griffin-Lim from the non-learned phase-gradient start (``--gl-init phase-gradient``) with 20 and 24 iterations (and the
+vocoder's own count). Quality is measured on real audio by ``scripts/eval_vocoder.py``, not here.
 
 Target (issue 16): the learned vocoder at least as fast as Griffin-Lim with 32 iterations (1 thread).
 """
@@ -36,10 +37,12 @@ def run(workdir: Path) -> dict[str, Any]:
 
     params = DEFAULT_PARAMS
     mag = stft_magnitude(torch.from_numpy(test_signal()), params)  # [1024, 430]
-    vocoders = {"learned (default architecture)": FourierVocoder().eval()}
     shipped = DEFAULT_MODEL_DIR / "vocoder"
     if (shipped / "config.json").is_file():
-        vocoders["learned (shipped)"] = load_vocoder(shipped, params)
+        vocoders = {"learned (shipped)": load_vocoder(shipped, params)}
+    else:
+        vocoders = {"learned (gradient architecture)": FourierVocoder(phase="gradient", refine_iters=20).eval()}
+    refine = next(iter(vocoders.values())).config.refine_iters
     result = new_result(NAME, TITLE)
     result["info"] = {"runs": RUNS, "default_threads": torch.get_num_threads(),
                       "parameters_M": {k: round(sum(p.numel() for p in v.parameters()) / 1e6, 2)
@@ -49,6 +52,9 @@ def run(workdir: Path) -> dict[str, Any]:
         f"Griffin-Lim {k}": (lambda i, k=k: griffin_lim(mag, NUM_SAMPLES, params, n_iter=k,
                                                         generator=torch.Generator().manual_seed(i)))
         for k in (32, 100)}
+    for k in sorted({20, 24, refine} - {0}):
+        cases[f"phase-gradient + Griffin-Lim {k}"] = (
+            lambda i, k=k: griffin_lim(mag, NUM_SAMPLES, params, n_iter=k, init="phase-gradient"))
     for name, vocoder in vocoders.items():
         cases[name] = lambda i, v=vocoder: v(mag[None], NUM_SAMPLES)
     threads = torch.get_num_threads()

@@ -3,13 +3,16 @@
     OMP_NUM_THREADS=1 .venv/bin/python scripts/eval_vocoder.py --vocoder outputs/train/vocoder/model \
         --out outputs/eval_vocoder [--refine 0,8] [--path full,model]
 
-Clips: the ``heldout`` files of the vocoder's ``training_data.json`` (sources never used in training), or ``--clips``.
+Clips: the ``heldout`` files of the vocoder's ``training_data.json`` (sources never used in training), or ``--clips``
+(files or folders; a clip the vocoder was trained on, by its ``training_data.json``, is refused).
 Each clip's audio (22,050 Hz mono, up to 10 s) becomes one 10 s window's magnitude [1024, 430], by one of two paths:
 ``full`` (the STFT grid the pipeline hands to the waveform stage, dB-clipped) or ``model`` (through the diffusion
 model's 512 × 512 image and back, as ``egosonics resynth``). From that same magnitude: Griffin-Lim 32 and 100
-iterations (momentum 0.99, random start seed 0) and the learned vocoder (with ``--refine`` Griffin-Lim iterations from
-its phase). Metrics against the original, on the clip's length: log-spectral distance, multi-resolution STFT, mel L1
-(``evaluation/spectral.py``), onset F1 (``evaluation/sync/onset.py``, 50 ms window); and seconds per window.
+iterations (momentum 0.99, random start seed 0), the non-learned phase-gradient retrieval the ``gradient`` vocoder
+starts from (``spectrogram.phase_gradient``; with the same ``--refine`` iterations: the learned part's ablation) and
+the learned vocoder (with ``--refine`` Griffin-Lim iterations from its phase). Metrics against the original, on the
+clip's length: log-spectral distance, multi-resolution STFT, mel L1 (``evaluation/spectral.py``), onset F1
+(``evaluation/sync/onset.py``, 50 ms window); and seconds per window.
 Writes OUT/per_clip.csv and OUT/summary.json and prints a markdown table.
 """
 
@@ -30,9 +33,11 @@ from egosonics.evaluation.spectral import log_spectral_distance, mel_l1, multi_r
 from egosonics.evaluation.sync.onset import detect_onsets, onset_f1
 from egosonics.loading import load_vocoder
 from egosonics.media.audio import read_audio
-from egosonics.spectrogram.griffin_lim import griffin_lim
+from egosonics.spectrogram.griffin_lim import griffin_lim, pad_to_stft_grid
 from egosonics.spectrogram.params import DEFAULT_PARAMS
-from egosonics.spectrogram.transform import from_model_image, to_model_image, unit_to_magnitude, waveform_to_unit
+from egosonics.spectrogram.phase_gradient import phase_from_magnitude
+from egosonics.spectrogram.transform import from_model_image, istft, to_model_image, unit_to_magnitude, waveform_to_unit
+from egosonics.training.vocoder import media_files
 
 SPECTRAL = ("lsd", "mrstft", "mel_l1")
 
@@ -44,6 +49,15 @@ def magnitude_of(audio: np.ndarray, path: str) -> torch.Tensor:
     if path == "model":
         unit = from_model_image(to_model_image(unit, DEFAULT_PARAMS), unit.shape[-1], DEFAULT_PARAMS)
     return unit_to_magnitude(unit, DEFAULT_PARAMS)
+
+
+def phase_gradient_waveform(mag: torch.Tensor, n: int, iters: int) -> torch.Tensor:
+    """The non-learned phase-gradient retrieval, then ``iters`` fast Griffin-Lim iterations (0: none)."""
+    if iters:
+        return griffin_lim(mag, n, DEFAULT_PARAMS, n_iter=iters, momentum=0.99, init="phase-gradient")
+    full = pad_to_stft_grid(mag.float(), n, DEFAULT_PARAMS)
+    hop = DEFAULT_PARAMS.hop_length
+    return istft(full * phase_from_magnitude(full, DEFAULT_PARAMS), DEFAULT_PARAMS, hop * -(-n // hop))[:n]
 
 
 def scores(reference: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
@@ -59,18 +73,24 @@ def scores(reference: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vocoder", required=True, help="vocoder folder (save_pretrained format)")
-    parser.add_argument("--clips", nargs="*", help="audio/video files (default: the vocoder's held-out files)")
+    parser.add_argument("--clips", nargs="*",
+                        help="audio/video files or folders (default: the vocoder's held-out files)")
     parser.add_argument("--refine", default="0", help="comma-separated Griffin-Lim refinement iterations to test")
     parser.add_argument("--path", default="full", help="comma-separated magnitude paths: full, model")
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args(argv)
     folder = Path(args.vocoder)
     vocoder = load_vocoder(folder, DEFAULT_PARAMS)
+    record_file = folder / "training_data.json"
+    record = json.loads(record_file.read_text()) if record_file.is_file() else {"train": [], "heldout": []}
     if args.clips:
-        clips = args.clips
+        clips = [str(f) for c in args.clips for f in (media_files(Path(c)) if Path(c).is_dir() else [Path(c)])]
     else:
-        record = json.loads((folder / "training_data.json").read_text())
         clips = [item["path"] for item in record["heldout"]]
+    trained = {Path(item["path"]).resolve() for item in record["train"]}
+    seen = [c for c in clips if Path(c).resolve() in trained]
+    if seen:
+        parser.error(f"{seen[0]}: the vocoder was trained on this clip ({len(seen)} such); evaluate on held-out audio")
     refines = [int(r) for r in args.refine.split(",")]
     paths = args.path.split(",")
     n = DEFAULT_CLIP.num_samples
@@ -84,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             methods = {f"gl{k}": (lambda k=k, mag=mag: griffin_lim(mag, n, DEFAULT_PARAMS, n_iter=k, momentum=0.99,
                                                                    generator=torch.Generator().manual_seed(0)))
                        for k in (32, 100)}
+            for r in refines:
+                name = "phase-gradient" if r == 0 else f"phase-gradient+gl{r}"
+                methods[name] = lambda r=r, mag=mag: phase_gradient_waveform(mag, n, r)
             for r in refines:
                 name = "learned" if r == 0 else f"learned+gl{r}"
                 methods[name] = lambda r=r, mag=mag: vocoder(mag[None], n, refine_iters=r)[0]

@@ -283,14 +283,16 @@ def update_card(card: Path, tables: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- driver
-def run_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any], Any]:
     """(everything besides the model that determines the numbers, the generation options)."""
     from egosonics.options import generate_options
 
     options = generate_options(args)
     real = None if args.real_clips == "none" else Path(args.real_clips)
-    settings = {"n": args.n, "n_single": args.n_single, "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED,
-                "test_seed": TEST_SEED, "difficulty": DIFFICULTY,
+    # the waveform stage --vocoder resolves to (learned by default when the folder has vocoder/)
+    vocoder = args.vocoder or ("learned" if (model / "vocoder" / "config.json").is_file() else "griffin-lim")
+    settings = {"vocoder": vocoder, "n": args.n, "n_single": args.n_single, "scene_seed": SCENE_SEED,
+                "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": DIFFICULTY,
                 "real_clips": str(real) if real is not None and real.is_dir() else None,
                 **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}
     return settings, options
@@ -307,12 +309,12 @@ def measure(args: argparse.Namespace) -> Path:
     if not model.is_dir():
         raise CardError(f"{model}: model folder not found")
     # 1. The key.
-    settings, options = run_settings(args)
+    settings, options = run_settings(args, model)
     real = Path(settings["real_clips"]) if settings["real_clips"] else None
     digest = model_digest(model)
     run = claim(run_folder(out, {**digest, "settings": settings}), {**digest, "settings": settings}, redo=args.redo)
     where = resolve_device(args.device)
-    pipe = load_pipeline(model, device=where, dtype=resolve_dtype(args.dtype, where))
+    pipe = load_pipeline(model, device=where, dtype=resolve_dtype(args.dtype, where), vocoder=settings["vocoder"])
     # 2-3. Held-out scenes and their generated audio.
     gt = scenes(out, kind="scene", n=args.n, seed=SCENE_SEED, redo=args.redo)
     generated = generate_folder(pipe, gt, run / "pred", options)

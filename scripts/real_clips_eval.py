@@ -1,7 +1,7 @@
 """Pooled synchronisation of a model on the real clips, beside the reference rows (docs/EVAL.md).
 
-    .venv/bin/python scripts/real_clips_eval.py [--model FOLDER] [--out outputs/real_clips_eval] [--threads 1]
-        [--sources A,B,...] [--baseline NAME=FOLDER ...]
+    .venv/bin/python scripts/real_clips_eval.py [--model FOLDER] [--vocoder griffin-lim|learned]
+        [--out outputs/real_clips_eval] [--threads 1] [--sources A,B,...] [--baseline NAME=FOLDER ...]
 
 1. Generate the model's audio for every clip of ../shared/data/real_clips (25) and real_clips_more (53) with
    ``egosonics generate``'s defaults (20 DDIM steps, guidance 3, seed 0); files already generated are kept.
@@ -56,7 +56,7 @@ def link_clips(out: Path, sources: set[str] | None = None) -> dict[str, str]:
     return owner
 
 
-def generate(model: str | None, out: Path, threads: int, pred: str = "pred") -> None:
+def generate(model: str | None, out: Path, threads: int, pred: str = "pred", vocoder: str | None = None) -> None:
     import torch
 
     from egosonics.generate import GenerateOptions, generate_files
@@ -66,7 +66,7 @@ def generate(model: str | None, out: Path, threads: int, pred: str = "pred") -> 
     if not todo:
         return
     torch.set_num_threads(threads)
-    pipe = load_pipeline(model)
+    pipe = load_pipeline(model, vocoder=vocoder)
     report = generate_files(pipe, todo, out / pred, GenerateOptions())
     if report.failed:
         raise SystemExit(f"generation failed: {report.failed}")
@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--model", help="model folder (default: the shipped default model)")
     parser.add_argument("--out", default=str(REPO / "outputs" / "real_clips_eval"))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
+    parser.add_argument("--vocoder", choices=("griffin-lim", "learned"),
+                        help="the model's waveform stage (default: learned when its folder has vocoder/)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap and vocoder seed (default: 0)")
     parser.add_argument("--sources", help="comma-separated source repositories: only their clips (held-out clips)")
     parser.add_argument("--baseline", action="append", default=[], metavar="NAME=FOLDER",
@@ -136,7 +138,7 @@ def main() -> None:
     out = Path(args.out)
     sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
     owner = link_clips(out, sources)
-    generate(args.model, out, args.threads)
+    generate(args.model, out, args.threads, vocoder=args.vocoder)
     for name, folder in baselines.items():
         generate(folder, out, args.threads, pred=f"baseline_{name}")
     report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed,
@@ -149,7 +151,7 @@ def main() -> None:
             parts[set_name] = subset(section, clips)
     text = "\n".join(table(name, part) for name, part in parts.items())
     (out / "real_clips_pooled.md").write_text(text)
-    summary = {"model": args.model or "default", "baselines": args.baseline,
+    summary = {"model": args.model or "default", "vocoder": args.vocoder or "default", "baselines": args.baseline,
                "sources": sorted(sources) if sources else "all", "clips": sorted(owner)}
     (out / "real_clips_pooled.json").write_text(json.dumps({**summary, "parts": parts,
                                                             "failed": report["failed"]}, indent=1, default=float))

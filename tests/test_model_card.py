@@ -90,7 +90,7 @@ def test_the_script_refuses_stale_outputs_in_one_line_before_any_work(models, tm
     a, b = models
     out = tmp_path / "eval"
     args = ["--n", "2", "--n-single", "6", "--steps", "2", "--real-clips", "none", "--out", str(out)]
-    settings, _ = card.run_settings(card.parse_args(args))
+    settings, _ = card.run_settings(card.parse_args(args), a)
     assert {k: settings[k] for k in SETTINGS} == SETTINGS
     sa, sb = {**card.model_digest(a), "settings": settings}, {**card.model_digest(b), "settings": settings}
     card.claim(card.run_folder(out, sa), sa, redo=False)
@@ -175,3 +175,18 @@ def test_the_shipped_card_has_a_block_for_the_generated_tables(tmp_path: Path) -
     assert f"{card.CARD_BEGIN}\n\nGENERATED\n\n{card.CARD_END}" in after
     assert after.split(card.CARD_BEGIN)[0] == before.split(card.CARD_BEGIN)[0]
     assert after.split(card.CARD_END)[1] == before.split(card.CARD_END)[1]
+
+
+def test_the_waveform_stage_is_part_of_the_key(models, tmp_path: Path) -> None:
+    a, _ = models
+    args = ["--n", "2", "--real-clips", "none"]
+    assert card.run_settings(card.parse_args(args), a)[0]["vocoder"] == "griffin-lim"  # no vocoder/ in the folder
+    learned = tmp_path / "with_vocoder"
+    shutil.copytree(a, learned)
+    from egosonics.models.vocoder import FourierVocoder
+
+    FourierVocoder(dim=8, hidden_dim=8, num_layers=1).save_pretrained(learned / "vocoder")
+    by_default, _ = card.run_settings(card.parse_args(args), learned)
+    chosen, _ = card.run_settings(card.parse_args([*args, "--vocoder", "griffin-lim"]), learned)
+    assert by_default["vocoder"] == "learned" and chosen["vocoder"] == "griffin-lim"
+    assert card.settings_key(by_default) != card.settings_key(chosen)

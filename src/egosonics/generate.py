@@ -260,7 +260,8 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
         if len(batch) < options.batch_size and index < len(windows) - 1:
             continue
         out = pipe(torch.from_numpy(np.stack(batch)), num_inference_steps=options.steps,  # [b, 300, s, s, 3]
-                   guidance_scale=options.guidance, generator=generator, griffin_lim_iters=options.griffin_lim_iters)
+                   guidance_scale=options.guidance, generator=generator, griffin_lim_iters=options.griffin_lim_iters,
+                   griffin_lim_init=options.griffin_lim_init)
         for piece in out.waveforms.numpy():
             sink(joiner.add(piece))
         bar.update(len(batch))  # type: ignore[attr-defined]

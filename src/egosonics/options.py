@@ -95,6 +95,7 @@ SEED = whole(0, 2**63 - 1)
 STEPS = whole(1, 1000)  # DDIM picks its steps among the scheduler's 1000 training timesteps
 GUIDANCE = real(1, 100)  # 1 disables guidance; below 1 would mean the same
 GL_ITERS = whole(1, 10_000)
+GL_INITS = ("random", "phase-gradient")  # Griffin-Lim's start: the paper's random phase, or spectrogram.phase_gradient
 BATCH_SIZE = whole(1, 4096)
 THREADS = whole(1, 4096)
 WORKERS = whole(1, 1024)
@@ -123,6 +124,7 @@ class GenerateOptions:
     batch_size: int = 4
     overlap_s: float = 2.0
     griffin_lim_iters: int = 32
+    griffin_lim_init: str = "random"
     write_wav: bool = False
     write_png: bool = False
 
@@ -131,6 +133,8 @@ class GenerateOptions:
                   "overlap_s": WINDOW_OVERLAP, "griffin_lim_iters": GL_ITERS}
         for name, bounded in ranges.items():
             bounded.check(name, getattr(self, name))
+        if self.griffin_lim_init not in GL_INITS:
+            raise EgoSonicsError(f"griffin_lim_init must be one of {list(GL_INITS)}, got {self.griffin_lim_init!r}")
 
 
 DEFAULTS = GenerateOptions()
@@ -145,7 +149,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_options(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
-    """``--steps --guidance --seed --gl-iters``, with ``GenerateOptions``' defaults and ranges."""
+    """``--steps --guidance --seed --gl-iters --gl-init``, with ``GenerateOptions``' defaults and ranges."""
     parser.add_argument("--steps", type=STEPS, default=DEFAULTS.steps,
                         help=f"DDIM steps, {STEPS.describe()} (default: {DEFAULTS.steps})")
     parser.add_argument("--guidance", type=GUIDANCE, default=DEFAULTS.guidance,
@@ -156,7 +160,16 @@ def add_sampling_options(parser: argparse.ArgumentParser, *, seed: bool = True) 
                             help=f"random seed; the same seed gives the same audio (default: {DEFAULTS.seed})")
     parser.add_argument("--gl-iters", type=GL_ITERS, default=DEFAULTS.griffin_lim_iters,
                         help=f"Griffin-Lim iterations (default: {DEFAULTS.griffin_lim_iters})")
+    add_gl_init_option(parser)
     add_vocoder_option(parser)
+
+
+def add_gl_init_option(parser: argparse.ArgumentParser) -> None:
+    """``--gl-init``: where Griffin-Lim starts (generate, demo, app through the sampling options; resynth too)."""
+    parser.add_argument("--gl-init", default=DEFAULTS.griffin_lim_init, choices=GL_INITS,
+                        help="Griffin-Lim's starting phase: random (the paper's) or phase-gradient (integrated from "
+                             "the magnitude, PGHI; with --gl-iters 20 it beats 32 iterations from random phase on 82%% "
+                             "of 78 real clips, in less time: docs/TRAINING.md) (default: %(default)s)")
 
 
 def add_vocoder_option(parser: argparse.ArgumentParser) -> None:
@@ -168,7 +181,8 @@ def add_vocoder_option(parser: argparse.ArgumentParser) -> None:
 
 def generate_options(args: argparse.Namespace, **extra: object) -> GenerateOptions:
     """``GenerateOptions`` from the parsed sampling options, with ``extra`` fields (batch size, WAV, ...)."""
-    given: dict[str, object] = {"steps": args.steps, "guidance": args.guidance, "griffin_lim_iters": args.gl_iters}
+    given: dict[str, object] = {"steps": args.steps, "guidance": args.guidance, "griffin_lim_iters": args.gl_iters,
+                                "griffin_lim_init": args.gl_init}
     if hasattr(args, "seed"):
         given["seed"] = args.seed
     return GenerateOptions(**given, **extra)  # type: ignore[arg-type]

@@ -266,6 +266,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
     def __call__(self, frames: torch.Tensor | None = None, *, video_embedding: torch.Tensor | None = None,
                  num_inference_steps: int = 20, guidance_scale: float = 3.0,
                  generator: torch.Generator | None = None, griffin_lim_iters: int = 32,
+                 griffin_lim_init: str = "random",
                  return_waveform: bool = True) -> EgoSonicsPipelineOutput:
         """Generate one soundtrack per window.
 
@@ -276,6 +277,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
             guidance_scale: classifier-free guidance weight; 1 disables guidance (one UNet pass per step).
             generator: seeds the noise and Griffin-Lim's initial phase: the same seed gives the same waveform.
             griffin_lim_iters: phase-recovery iterations (Griffin-Lim; unused when ``self.vocoder`` is set).
+            griffin_lim_init: Griffin-Lim's start, "random" (the paper's) or "phase-gradient".
             return_waveform: False skips the vocoder (training validation of images only).
         """
         # 1. Check inputs
@@ -327,7 +329,7 @@ class EgoSonicsPipeline(DiffusionPipeline):
                 waveforms = self.vocoder(magnitude, clip.num_samples)  # [B, 220500]
             else:
                 waveforms = griffin_lim(magnitude, clip.num_samples, params, n_iter=griffin_lim_iters,
-                                        generator=gl_generator)
+                                        init=griffin_lim_init, generator=gl_generator)
         return EgoSonicsPipelineOutput(waveforms=waveforms, spectrograms=spec[:, 0].cpu(),
                                        model_images=image[:, 0].cpu(), video_embeddings=ev.float().cpu())
 

@@ -44,10 +44,11 @@ class ResynthResult:
 def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, n_iter: int = 32,
                  momentum: float = 0.99, seed: int = 0, wav: str | os.PathLike[str] | None = None,
                  clip: ClipSpec = DEFAULT_CLIP, params: SpectrogramParams = DEFAULT_PARAMS,
-                 vocoder: torch.nn.Module | None = None) -> ResynthResult:
+                 vocoder: torch.nn.Module | None = None, init: str = "random") -> ResynthResult:
     """Resynthesise ``video``'s audio through the model-resolution spectrogram and write it muxed to ``out``.
 
-    ``vocoder``: a learned vocoder (``loading.resolve_vocoder``) instead of Griffin-Lim.
+    ``vocoder``: a learned vocoder (``loading.resolve_vocoder``) instead of Griffin-Lim; ``init``: Griffin-Lim's start
+    ("random" or "phase-gradient").
     """
     # 1. Check the input and the outputs before any work, so a bad path fails fast and nothing is written. The video
     #    must be one the rest of EgoSonics can decode (known codec, within the pixel limit), though only copied here.
@@ -66,7 +67,7 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
     # 3. Spectrogram windows and back.
     images = encode_windows(audio, clip=clip, params=params)  # [B, 512, 512]
     resynth = decode_windows(images, len(audio), clip=clip, params=params, n_iter=n_iter, momentum=momentum, seed=seed,
-                             vocoder=vocoder)
+                             vocoder=vocoder, init=init)
     # 4. Compare with the original.
     reference, estimate = torch.from_numpy(audio), torch.from_numpy(resynth)
     sc = float(spectral_convergence(reference, estimate, params)) if np.any(audio) else float("nan")

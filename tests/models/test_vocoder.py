@@ -289,3 +289,65 @@ def test_train_vocoder_starts_from_init_model(tmp_path):
     before, after = start.state_dict(), final.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     assert max(float((before[k] - after[k]).abs().max()) for k in before) < 0.01  # one Adam step from it
+
+
+def test_an_untrained_gradient_vocoder_is_the_phase_gradient_retrieval():
+    from egosonics.spectrogram.griffin_lim import pad_to_stft_grid
+    from egosonics.spectrogram.phase_gradient import phase_from_magnitude
+    from egosonics.spectrogram.transform import istft
+
+    vocoder = tiny_vocoder(phase="gradient", predict_magnitude=False)
+    n = 40 * HOP
+    t = torch.arange(n) / DEFAULT_PARAMS.sample_rate
+    wave = torch.sin(2 * torch.pi * 440 * t) * torch.exp(-3 * t)  # a decaying tone
+    magnitude = stft_magnitude(wave[None], DEFAULT_PARAMS)
+    full = pad_to_stft_grid(magnitude, n, DEFAULT_PARAMS)
+    expected = istft(full * phase_from_magnitude(full, DEFAULT_PARAMS), DEFAULT_PARAMS, n)
+    with torch.no_grad():
+        assert torch.allclose(vocoder(magnitude, n), expected, atol=1e-5)
+
+
+def test_gradient_vocoder_trains_through_its_griffin_lim_steps_and_round_trips(tmp_path):
+    vocoder = tiny_vocoder(phase="gradient", predict_magnitude=False, refine_iters=2).train()
+    crop = torch.randn(2, 16 * HOP) * 0.1
+    loss = vocoder_loss(vocoder(stft_magnitude(crop), crop.shape[-1]), crop, sample_rate=DEFAULT_PARAMS.sample_rate)
+    loss.backward()
+    grad = vocoder.phase_head.weight.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    with torch.no_grad():
+        vocoder.phase_head.weight.normal_(0, 0.01)
+    vocoder.eval().save_pretrained(tmp_path / "vocoder")
+    loaded = load_vocoder(tmp_path / "vocoder", DEFAULT_PARAMS)
+    assert loaded.config.phase == "gradient" and loaded.config.refine_iters == 2
+    magnitude = torch.rand(1, 1024, 6)
+    with torch.no_grad():
+        assert torch.equal(loaded(magnitude, 6 * HOP), vocoder(magnitude, 6 * HOP))
+    with pytest.raises(ValueError, match="unknown phase mode 'angle'"):
+        FourierVocoder(phase="angle")
+
+
+def test_the_griffin_lim_start_reaches_the_pipeline(tiny_model, monkeypatch):
+    import argparse
+
+    import egosonics.pipeline as pipeline_module
+    from egosonics.options import add_sampling_options, generate_options
+    from egosonics.spectrogram.griffin_lim import griffin_lim
+
+    starts = []
+
+    def spy(*args, **kwargs):
+        starts.append(kwargs.get("init"))
+        return griffin_lim(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "griffin_lim", spy)
+    parser = argparse.ArgumentParser()
+    add_sampling_options(parser)
+    assert generate_options(parser.parse_args([])).griffin_lim_init == "random"  # the paper's, by default
+    options = generate_options(parser.parse_args(["--gl-init", "phase-gradient", "--gl-iters", "2"]))
+    pipe = load_pipeline(tiny_model)
+    ev = torch.zeros(1, 300, pipe.frame_encoder.embedding_dim)
+    out = pipe(video_embedding=ev, num_inference_steps=1, guidance_scale=1.0, griffin_lim_iters=2,
+               griffin_lim_init=options.griffin_lim_init, generator=torch.Generator().manual_seed(0))
+    assert starts == ["phase-gradient"] and torch.isfinite(out.waveforms).all()
+    with pytest.raises(EgoSonicsError, match="griffin_lim_init must be one of"):
+        type(options)(griffin_lim_init="zeros")

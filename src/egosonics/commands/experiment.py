@@ -24,7 +24,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
             gt_audio=args.gt_audio, audio_root=args.audio_root, seeds=args.seeds, first_seed=args.seed,
             test_fraction=args.test_fraction, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             hidden=args.hidden, device=args.device, threads=args.threads, steps=args.steps, guidance=args.guidance,
-            gl_iters=args.gl_iters)
+            gl_iters=args.gl_iters, gl_init=args.gl_init)
     except ValueError as exc:
         raise EgoSonicsError(f"experiment summarize: {exc}") from None
     report = summarize(config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from egosonics.options import DEFAULTS, GL_ITERS, SEED, add_vocoder_option, real
+from egosonics.options import DEFAULTS, GL_ITERS, SEED, add_gl_init_option, add_vocoder_option, real
 
 MOMENTUM = real(0, 1)
 
@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     folder = model_folder(args.model) if args.model or args.vocoder == "learned" else DEFAULT_MODEL_DIR
     vocoder = resolve_vocoder(folder, args.vocoder, DEFAULT_PARAMS)
     result = resynthesize(args.video, args.output, n_iter=args.iters, momentum=args.momentum, seed=args.seed,
-                          wav=args.wav, vocoder=vocoder)
+                          wav=args.wav, vocoder=vocoder, init=args.gl_init)
     print(f"wrote {result.output} ({result.duration_s:.2f} s, {result.windows} window(s) of 10 s)")
     if result.wav is not None:
         print(f"wrote {result.wav}")
@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", type=MOMENTUM, default=0.99,
                    help=f"fast Griffin-Lim momentum, {MOMENTUM.describe()}; 0 = classic (default 0.99)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the initial random phase (default: 0)")
+    add_gl_init_option(p)
     p.add_argument("--model", help="model folder whose vocoder/ --vocoder uses (default: the shipped default model)")
     add_vocoder_option(p)
     p.set_defaults(func=run)

@@ -220,7 +220,7 @@ def generated_audio(clips: ClipSet, folder: str | os.PathLike[str], *, sample_ra
 @torch.inference_mode()
 def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                          device: torch.device | str = "cpu", steps: int = 20, guidance: float = 3.0, seed: int = 0,
-                         batch_size: int = 4, griffin_lim_iters: int = 32) -> Path:
+                         batch_size: int = 4, griffin_lim_iters: int = 32, griffin_lim_init: str = "random") -> Path:
     """Generate each clip's audio with an EgoSonics model from its stored E_V; writes ``out_dir/KEY.wav``.
 
     Files already there are kept (a rerun only generates what is missing). The model's frame encoder and clip length
@@ -249,7 +249,7 @@ def generate_from_shards(clips: ClipSet, model: str | os.PathLike[str], out_dir:
         group = todo[first:first + batch_size]
         ev = torch.from_numpy(np.stack([c.ev for c in group]).astype(np.float32))  # [b, T, D]
         result = pipe(video_embedding=ev, num_inference_steps=steps, guidance_scale=guidance, generator=generator,
-                      griffin_lim_iters=griffin_lim_iters)
+                      griffin_lim_iters=griffin_lim_iters, griffin_lim_init=griffin_lim_init)
         for clip, wave in zip(group, result.waveforms.numpy(), strict=True):
             write_audio(out / f"{clip.key}.wav", limit_peak(wave), pipe.clip_spec.sample_rate)
     log.info("wrote %d generated clips to %s", len(todo), out)

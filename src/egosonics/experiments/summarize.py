@@ -76,7 +76,8 @@ class SummarizeConfig:
         device: torch device for the CNN and the embedders (auto: cuda, then mps, then cpu).
         threads: CPU threads for torch (default: torch's own choice; 1 is fastest for this small CNN on a busy
             machine).
-        steps, guidance, gl_iters: sampling settings for ``model`` (DDIM steps, guidance, Griffin-Lim iterations).
+        steps, guidance, gl_iters, gl_init: sampling settings for ``model`` (DDIM steps, guidance, Griffin-Lim
+            iterations and start).
     """
 
     data: str
@@ -104,6 +105,7 @@ class SummarizeConfig:
     steps: int = 20
     guidance: float = 3.0
     gl_iters: int = 32
+    gl_init: str = "random"
 
     def __post_init__(self) -> None:
         if self.text_encoder not in TEXT_ENCODERS:
@@ -307,7 +309,8 @@ def summarize(config: SummarizeConfig) -> dict[str, Any]:
     if config.model is not None:
         generated_dir = str(generate_from_shards(clips, config.model, out / "generated", device=device,
                                                  steps=config.steps, guidance=config.guidance,
-                                                 griffin_lim_iters=config.gl_iters))
+                                                 griffin_lim_iters=config.gl_iters,
+                                                 griffin_lim_init=config.gl_init))
     rate = audio_embedder.sample_rate
     generated = generated_audio(clips, generated_dir, sample_rate=rate) if generated_dir is not None else None
 

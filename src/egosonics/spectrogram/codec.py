@@ -39,11 +39,13 @@ def encode_windows(waveform: np.ndarray | torch.Tensor, *, clip: ClipSpec = DEFA
 
 def decode_windows(images: torch.Tensor, num_samples: int, *, clip: ClipSpec = DEFAULT_CLIP,
                    params: SpectrogramParams = DEFAULT_PARAMS, n_iter: int = 32, momentum: float = 0.99,
-                   seed: int = 0, batch_size: int = 2, vocoder: torch.nn.Module | None = None) -> np.ndarray:
+                   seed: int = 0, batch_size: int = 2, vocoder: torch.nn.Module | None = None,
+                   init: str = "random") -> np.ndarray:
     """Model images [B, 512, 512] → waveform [num_samples] by fast Griffin-Lim (or ``vocoder``), window by window.
 
     The same ``seed`` gives the same waveform. Windows are inverted ``batch_size`` at a time with a progress bar.
-    ``vocoder``: a learned vocoder (``models.vocoder.FourierVocoder``) to use instead of Griffin-Lim.
+    ``vocoder``: a learned vocoder (``models.vocoder.FourierVocoder``) to use instead of Griffin-Lim. ``init``:
+    Griffin-Lim's start ("random" or "phase-gradient", see ``griffin_lim``).
     """
     generator = torch.Generator().manual_seed(seed)
     frames = params.num_frames(clip.num_samples)
@@ -59,6 +61,6 @@ def decode_windows(images: torch.Tensor, num_samples: int, *, clip: ClipSpec = D
                 pieces.append(vocoder(magnitude, clip.num_samples))  # [b, 220500]
             continue
         pieces.append(griffin_lim(magnitude, clip.num_samples, params, n_iter=n_iter, momentum=momentum,
-                                  generator=generator))  # [b, 220500]
+                                  init=init, generator=generator))  # [b, 220500]
     waveform = torch.cat(pieces).reshape(-1)[:num_samples]
     return waveform.numpy().astype(np.float32)

@@ -12,6 +12,7 @@ import math
 import torch
 
 from egosonics.spectrogram.params import DEFAULT_PARAMS, SpectrogramParams
+from egosonics.spectrogram.phase_gradient import phase_from_magnitude
 from egosonics.spectrogram.transform import istft, stft
 
 
@@ -51,7 +52,8 @@ def griffin_lim(
         params: STFT settings.
         n_iter: iterations.
         momentum: α of fast Griffin-Lim; 0 gives the original algorithm. Values above 1 may diverge.
-        init: "random" (uniform phase from ``generator``), "zeros" (zero phase), or a complex tensor of unit
+        init: "random" (uniform phase from ``generator``), "zeros" (zero phase), "phase-gradient" (the phase
+            integrated from the magnitude's gradient, ``spectrogram.phase_gradient``), or a complex tensor of unit
             phases on the full grid [..., n_fft/2+1, frames] (e.g. a learned vocoder's phase estimate).
         generator: seeds the random phase, so the same seed gives the same waveform.
 
@@ -73,14 +75,33 @@ def griffin_lim(
         angles = torch.polar(torch.ones_like(target), phase)
     elif init == "zeros":
         angles = torch.ones_like(target, dtype=torch.complex64)
+    elif init == "phase-gradient":
+        angles = phase_from_magnitude(target, params)
     else:
-        raise ValueError(f"unknown init {init!r}; choose from ['random', 'zeros']")
+        raise ValueError(f"unknown init {init!r}; choose from ['random', 'zeros', 'phase-gradient']")
+    waveform = iterate(angles, target, params, length, n_iter=n_iter, momentum=momentum)[..., :num_samples]
+    return waveform.to(magnitude.dtype)
+
+
+def iterate(angles: torch.Tensor, target: torch.Tensor, params: SpectrogramParams, length: int, *, n_iter: int,
+            momentum: float) -> torch.Tensor:
+    """``n_iter`` fast Griffin-Lim iterations from unit phases ``angles`` for magnitudes ``target`` (both on the full
+    grid [..., n_fft/2+1, frames]) → waveform [..., length].
+
+    Under inference mode it works in place (``angles`` is consumed); with gradients enabled it is differentiable
+    (the learned vocoder trains through it) and normalises phases with a small ε, where sgn's gradient at 0 is not
+    defined.
+    """
+    differentiable = torch.is_grad_enabled() and (angles.requires_grad or target.requires_grad)
     previous = torch.zeros_like(angles)
     beta = momentum / (1 + momentum)
     for _ in range(n_iter):
-        # In place where possible: fewer passes over memory matter more than FLOPs here.
-        rebuilt = stft(istft(angles.mul_(target), params, length), params)
-        angles = torch.sgn(torch.sub(rebuilt, previous, alpha=beta)) if momentum else torch.sgn(rebuilt)
+        if differentiable:
+            rebuilt = stft(istft(angles * target, params, length), params)
+            step = rebuilt - beta * previous if momentum else rebuilt
+            angles = step / torch.sqrt(step.real ** 2 + step.imag ** 2 + 1e-12)
+        else:  # in place where possible: fewer passes over memory matter more than FLOPs here
+            rebuilt = stft(istft(angles.mul_(target), params, length), params)
+            angles = torch.sgn(torch.sub(rebuilt, previous, alpha=beta)) if momentum else torch.sgn(rebuilt)
         previous = rebuilt
-    waveform = istft(angles.mul_(target), params, length)[..., :num_samples]
-    return waveform.to(magnitude.dtype)
+    return istft(angles * target if differentiable else angles.mul_(target), params, length)

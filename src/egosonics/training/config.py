@@ -36,6 +36,8 @@ class TrainConfig:
     batch_size: samples per process per micro-step; the effective batch is batch_size × processes × accumulation.
     crop_samples: vocoder: length of the random training crops (a multiple of the hop; 32768 ≈ 1.5 s).
     holdout_sources: vocoder: source repositories of ``research:`` data kept out of training (for evaluation).
+    refine_iters: vocoder: Griffin-Lim iterations the loss is taken after, trained through (0: on the network's own
+        output, whatever ``refine_iters`` the vocoder runs at inference).
     vocoder: vocoder: architecture overrides (``FourierVocoder`` arguments, e.g. {dim: 192, num_layers: 6}).
     """
 
@@ -72,6 +74,7 @@ class TrainConfig:
     deterministic: bool = False
     crop_samples: int = 32768
     holdout_sources: list[str] = field(default_factory=list)
+    refine_iters: int = 0
     vocoder: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,6 +88,8 @@ class TrainConfig:
         for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "checkpointing_steps", "crop_samples"):
             if getattr(self, name) < 1:
                 raise EgoSonicsError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.refine_iters < 0:
+            raise EgoSonicsError(f"refine_iters must be >= 0, got {self.refine_iters}")
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LR[self.component]
 

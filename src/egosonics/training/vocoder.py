@@ -17,7 +17,8 @@ generator, so a resumed run sees the same crops. The input is the crop's magnitu
 through the same dB clipping (``magnitude_to_unit`` → ``unit_to_magnitude``) as a generated spectrogram.
 
 Loss: multi-resolution STFT (spectral convergence + log-magnitude L1 at FFT 512/1024/2048, hops of a quarter) plus
-mel L1 (80 Slaney mels, FFT 1024, hop 256; the evaluation's ``mel_l1``), no adversarial terms.
+mel L1 (80 Slaney mels, FFT 1024, hop 256; the evaluation's ``mel_l1``), no adversarial terms; taken on the network's
+own waveform, or after ``TrainConfig.refine_iters`` differentiable Griffin-Lim steps.
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ class VocoderTask:
         device = next(model.parameters()).device
         waves = torch.stack([random_crop(w, crop, g) for w, g in zip(batch["waves"], generators, strict=True)])
         waves = waves.to(device)  # [B, crop]
-        estimate = model(input_magnitude(waves, self.model), crop)  # [B, crop]
+        estimate = model(input_magnitude(waves, self.model), crop, refine_iters=self.config.refine_iters)  # [B, crop]
         return vocoder_loss(estimate, waves, sample_rate=self.model.config.sample_rate)
 
     def finish(self, model: torch.nn.Module, final: Path) -> None:

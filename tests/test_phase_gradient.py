@@ -159,3 +159,23 @@ def test_resynth_from_the_phase_gradient_start_is_closer_than_from_random_phase(
         line = capsys.readouterr().out.strip().splitlines()[-1]
         distances[start] = float(line.split("log-spectral distance ")[1].split()[0])
     assert distances["phase-gradient"] < distances["random"], distances
+
+
+def test_the_heap_compiles_without_a_writable_cache(monkeypatch):
+    import numba
+
+    from egosonics.spectrogram import phase_gradient
+
+    real, calls = numba.njit, []
+
+    def no_cache(*args, cache=False, **kwargs):
+        calls.append(cache)
+        if cache:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    monkeypatch.setattr(phase_gradient, "_COMPILED", {})
+    _, _, order = phase_gradient.integration_tree(torch.tensor([[0.0, 1.0], [2.0, 0.5]]))
+    assert calls == [True, False]  # refused the disk cache, compiled in memory
+    assert order[0] == 2 and sorted(order.tolist()) == [0, 1, 2, 3]

@@ -146,12 +146,16 @@ def phase_from_magnitude(magnitude: torch.Tensor, params: SpectrogramParams, *, 
 
 
 # ---------------------------------------------------------------------------------------------- compiled helpers
-# numba compiles these on first use (cached on disk next to this file when it can write there).
+# numba compiles these on first use, cached on disk next to this file; where it cannot write there (a read-only
+# install), in memory for the process (the same code, compiled again by the next process).
 
 def _jit(function):
     import numba
 
-    return numba.njit(cache=True)(function)
+    try:
+        return numba.njit(cache=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(function)
 
 
 def _heap_tree_py(flat: np.ndarray, num_bins: int, num_frames: int, floor: float):

@@ -33,10 +33,10 @@ RUNS = 3
 
 def _child(path: str, runs: int) -> dict[str, Any]:
     pin_to_one_core()
-    import av
     import cv2
     import torch
 
+    from bench_video_decode import count_decoded_frames
     from egosonics.media.video import read_frames
     from egosonics.models.frame_encoder import MotionFrameEncoder
 
@@ -44,19 +44,10 @@ def _child(path: str, runs: int) -> dict[str, Any]:
     cv2.setNumThreads(1)
     encoder = MotionFrameEncoder().eval()
 
-    def floor() -> int:
-        n = 0
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for _ in container.decode(stream):
-                n += 1
-        return n
-
     out: dict[str, list[float]] = {"floor": [], "decode": [], "encode": []}
     shape: list[int] = []
     for _ in range(runs):
-        out["floor"].append(time_call(floor)[0])
+        out["floor"].append(time_call(lambda: count_decoded_frames(path))[0])
         t_decode, clip = time_call(lambda: read_frames(path, duration_s=CLIP_S, size=SIZE, crop=True))
         frames = torch.from_numpy(clip.frames)[None]  # [1, 300, 128, 128, 3]
         t_encode, ev = time_call(lambda frames=frames: encoder(frames))

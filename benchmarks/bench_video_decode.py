@@ -62,6 +62,21 @@ def write_test_video(path: Path, *, options: dict[str, str] | None = None, bit_r
             out.mux(packet)
 
 
+def count_decoded_frames(path: str | Path, limit: int | None = None) -> int:
+    """Decode the video frames (PyAV, threaded) without converting them, up to ``limit``: the decoding floor."""
+    import av
+
+    n = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for _ in container.decode(stream):
+            n += 1
+            if n == limit:
+                break
+    return n
+
+
 def _pil_resize(rgb: Any) -> Any:
     """Full-size RGB [H, W, 3] → [224, 224, 3]: box filter over the centred square (resize + centre crop)."""
     import numpy as np
@@ -105,15 +120,7 @@ def _child(case: str, path: str, out_npy: str, runs: int) -> dict[str, Any]:
 
     def decode_only() -> tuple[float, float | None, Any]:
         def decode() -> int:
-            n = 0
-            with av.open(path) as container:
-                stream = container.streams.video[0]
-                stream.thread_type = "AUTO"
-                for _ in container.decode(stream):
-                    n += 1
-                    if n == NUM_FRAMES:
-                        break
-            return n
+            return count_decoded_frames(path, NUM_FRAMES)
         seconds, _ = time_call(decode)
         return seconds, None, np.zeros((NUM_FRAMES, SIZE, SIZE, 3), np.uint8)
 

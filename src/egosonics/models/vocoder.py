@@ -35,9 +35,9 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from egosonics.spectrogram import phase_gradient
 from egosonics.spectrogram.griffin_lim import iterate, pad_to_stft_grid
 from egosonics.spectrogram.params import SpectrogramParams
+from egosonics.spectrogram.phase_gradient import retrieve_phase
 from egosonics.spectrogram.transform import istft
 
 PHASE_MODES = ("direct", "gradient")
@@ -135,14 +135,8 @@ class FourierVocoder(ModelMixin, ConfigMixin):
     def integrate(self, full: torch.Tensor, time_correction: torch.Tensor,
                   frequency_correction: torch.Tensor) -> torch.Tensor:
         """Full-grid magnitude and gradient corrections [B, 1025, T'] → phase [B, 1025, T'] (radians)."""
-        range_db = self.config.dynamic_range_db
-        logs = phase_gradient.log_magnitude(full, range_db)
-        along_time, along_frequency = phase_gradient.phase_gradients(logs, self.spectrogram_params)
-        trees = [phase_gradient.integration_tree(item, range_db) for item in logs]
-        roots = phase_gradient.random_roots(logs.shape).to(full.device)
-        phase = phase_gradient.integrate_phase(along_time + time_correction, along_frequency + frequency_correction,
-                                               trees, roots)
-        return phase_gradient.to_frame_convention(phase)
+        return retrieve_phase(full, self.spectrogram_params, dynamic_range_db=self.config.dynamic_range_db,
+                              corrections=(time_correction, frequency_correction))
 
     def forward(self, magnitude: torch.Tensor, num_samples: int, *, refine_iters: int | None = None) -> torch.Tensor:
         """Magnitude [B, num_bins, T] → waveform [B, num_samples] (T = num_samples // hop, as the pipeline's grid).

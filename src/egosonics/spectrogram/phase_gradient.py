@@ -134,14 +134,25 @@ def random_roots(shape: torch.Size, seed: int = 0) -> torch.Tensor:
     return torch.rand(shape, generator=torch.Generator().manual_seed(seed)) * (2 * math.pi)
 
 
+def retrieve_phase(magnitude: torch.Tensor, params: SpectrogramParams, *, dynamic_range_db: float = 60.0,
+                   corrections: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> torch.Tensor:
+    """|S| [B, F, T] on the full grid → phase [B, F, T] in radians (``stft``'s convention); ``corrections`` (along
+    time, along frequency) [B, F, T] are added to the gradient before it is integrated (a learned vocoder's)."""
+    logs = log_magnitude(magnitude, dynamic_range_db)
+    along_time, along_frequency = phase_gradients(logs, params)
+    if corrections is not None:
+        along_time, along_frequency = along_time + corrections[0], along_frequency + corrections[1]
+    trees = [integration_tree(item, dynamic_range_db) for item in logs]
+    roots = random_roots(logs.shape, seed).to(magnitude.device)
+    return to_frame_convention(integrate_phase(along_time, along_frequency, trees, roots))
+
+
 def phase_from_magnitude(magnitude: torch.Tensor, params: SpectrogramParams, *, dynamic_range_db: float = 60.0,
                          seed: int = 0) -> torch.Tensor:
     """|S| [..., F, T] on the full grid → unit phases [..., F, T] (complex), e.g. a Griffin-Lim start."""
     shape = magnitude.shape
-    logs = log_magnitude(magnitude.reshape(-1, *shape[-2:]).float().cpu(), dynamic_range_db)
-    along_time, along_frequency = phase_gradients(logs, params)
-    trees = [integration_tree(item, dynamic_range_db) for item in logs]
-    phase = to_frame_convention(integrate_phase(along_time, along_frequency, trees, random_roots(logs.shape, seed)))
+    flat = magnitude.reshape(-1, *shape[-2:]).float().cpu()
+    phase = retrieve_phase(flat, params, dynamic_range_db=dynamic_range_db, seed=seed)
     return torch.polar(torch.ones_like(phase), phase).reshape(shape).to(magnitude.device)
 
 

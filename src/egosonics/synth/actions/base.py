@@ -93,35 +93,25 @@ class PlannedEvent:
 # ------------------------------------------------------------------------------------------------ base class
 
 
-class Action:
-    """A run of events at one station; subclasses set the timing in ``__init__``.
+class Station:
+    """Where an action happens and where the camera looks meanwhile: the part the easy and the realistic renderers'
+    actions share (``Action`` here, ``synth.realistic.actions.RAction``).
 
     Attributes:
         kind: the event class (or ``feint`` for the silent distractor).
         start_s, end_s: when the hands are in view for it (the camera stays on the station in between).
         station_x: world x of the station's centre.
-        events: the planned events, in time order.
+        span: half the world x range the action draws in, in frame widths (``extent``).
     """
 
     kind = ""
+    span = 0.6
 
     def __init__(self, layout: Layout, look: Look, start_s: float, station_x: float) -> None:
         self.layout, self.look = layout, look
         self.start_s = self.end_s = start_s
         self.station_x = station_x
-        self.events: list[PlannedEvent] = []
         self.view_dx = 0.0  # where the camera looks, relative to the station
-
-    # timing ----------------------------------------------------------------------------------------------------
-
-    def frame_at(self, t: float) -> int:
-        """The first frame at or after time t."""
-        return int(math.ceil(t * self.layout.fps - 1e-6))
-
-    def time_of(self, frame: int) -> float:
-        return frame / self.layout.fps
-
-    # camera ----------------------------------------------------------------------------------------------------
 
     def view_start(self) -> tuple[float, float]:
         """Camera top-left corner (world) when the action starts."""
@@ -137,7 +127,25 @@ class Action:
     @property
     def extent(self) -> tuple[float, float]:
         """World x range this action ever draws in."""
-        return self.station_x - 0.6 * self.layout.width, self.station_x + 0.6 * self.layout.width
+        return self.station_x - self.span * self.layout.width, self.station_x + self.span * self.layout.width
+
+
+class Action(Station):
+    """A run of events at one station; subclasses set the timing in ``__init__``. ``events``: the planned events,
+    in time order."""
+
+    def __init__(self, layout: Layout, look: Look, start_s: float, station_x: float) -> None:
+        super().__init__(layout, look, start_s, station_x)
+        self.events: list[PlannedEvent] = []
+
+    # timing ----------------------------------------------------------------------------------------------------
+
+    def frame_at(self, t: float) -> int:
+        """The first frame at or after time t."""
+        return int(math.ceil(t * self.layout.fps - 1e-6))
+
+    def time_of(self, frame: int) -> float:
+        return frame / self.layout.fps
 
     # drawing ---------------------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,16 +16,57 @@ from egosonics.synth.world import Layout, Look
 # ------------------------------------------------------------------------------------------------ footsteps
 
 
+class Walking:
+    """The camera of the wearer's own walk, for the easy and the realistic ``Walk``: it tilts down (``t_down``) from
+    the station at ``x_from``, moves to ``x_to`` during ``move`` with the ``smooth`` easing, and tilts back up
+    (``t_up``) before ``end_s``. The walks add their own head motion to ``tilt``."""
+
+    layout: Layout
+    start_s: float
+    end_s: float
+    span: float
+    x_from: float
+    x_to: float
+    move: tuple[float, float]
+    t_down: float
+    t_up: float
+    smooth: Callable[[float], float]
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        return self.x_from - self.span * self.layout.width, self.x_to + self.span * self.layout.width
+
+    def centre_x(self, t: float) -> float:
+        """World x the wearer is at: walks from x_from to x_to between the first swing and the last step."""
+        a, b = self.move
+        s = min(1.0, max(0.0, (t - a) / (b - a)))
+        return self.x_from + (self.x_to - self.x_from) * self.smooth(s)
+
+    def view_start(self) -> tuple[float, float]:
+        return self.x_from - self.layout.width / 2, self.layout.stand_y
+
+    def view_end(self) -> tuple[float, float]:
+        return self.x_to - self.layout.width / 2, self.layout.stand_y
+
+    def tilt(self, t: float) -> float:
+        """How far the head is bowed towards the floor at time t: 0 (level) … 1 (looking at the feet)."""
+        down = min(1.0, max(0.0, (t - self.start_s) / self.t_down))
+        up = min(1.0, max(0.0, (self.end_s - t) / self.t_up))
+        return self.smooth(min(down, up))
+
+
 _FLOOR_WORDS = {"wood": "the wooden floor", "gravel": "gravel", "tile": "the tiled floor"}
 
 
-class Walk(Action):
+class Walk(Walking, Action):
     """The wearer looks down and walks n steps along the bench to the next station.
 
     Each step's shoe swings forward and lands (stops) in the onset frame, where the view jolts down.
     """
 
     kind = "footsteps"
+    span = 0.7
+    smooth = staticmethod(EASE["smooth"])
 
     def __init__(self, layout: Layout, look: Look, rng: np.random.Generator, start_s: float, x_from: float,
                  n: int, distance: float) -> None:
@@ -51,28 +93,9 @@ class Walk(Action):
             self.plants[foot].append(plant)
             self.events.append(PlannedEvent(frames[i], (plant[1], plant[2]), self.floor))
 
-    @property
-    def extent(self) -> tuple[float, float]:
-        return self.x_from - 0.7 * self.layout.width, self.x_to + 0.7 * self.layout.width
-
-    def centre_x(self, t: float) -> float:
-        """World x the wearer is at: walks from x_from to x_to between the first swing and the last step."""
-        a, b = self.move
-        s = min(1.0, max(0.0, (t - a) / (b - a)))
-        return self.x_from + (self.x_to - self.x_from) * EASE["smooth"](s)
-
-    def view_start(self) -> tuple[float, float]:
-        return self.x_from - self.layout.width / 2, self.layout.stand_y
-
-    def view_end(self) -> tuple[float, float]:
-        return self.x_to - self.layout.width / 2, self.layout.stand_y
-
     def view(self, t: float) -> tuple[float, float]:
         lay = self.layout
-        down = min(1.0, max(0.0, (t - self.start_s) / self.t_down))
-        up = min(1.0, max(0.0, (self.end_s - t) / self.t_up))
-        tilt = EASE["smooth"](min(down, up))
-        y = lay.stand_y + (lay.walk_y - lay.stand_y) * tilt
+        y = lay.stand_y + (lay.walk_y - lay.stand_y) * self.tilt(t)
         # Each heel strike jolts the head down, then it recovers within ~0.1 s.
         y += sum(self.jolt * math.exp(-(t - c) / 0.15) for c in self.contacts if c <= t + 1e-9)
         return self.centre_x(t) - lay.width / 2, y

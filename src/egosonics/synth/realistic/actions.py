@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from egosonics.synth import sounds
+from egosonics.synth.actions.base import Station
 from egosonics.synth.raster import Canvas, rotated, shade
 from egosonics.synth.realistic.bodies import contact_shadow, draw_arm, draw_hand, draw_tool
 from egosonics.synth.realistic.physics import PROFILES, Path, vibration
@@ -63,30 +64,14 @@ class Contact:
     material: str
 
 
-class RAction:
+class RAction(Station):
     """A run of events at one station (see the module table)."""
 
-    kind = ""
+    span = 0.8
 
     def __init__(self, layout: Layout, look: Look, start_s: float, station_x: float) -> None:
-        self.layout, self.look = layout, look
-        self.start_s = self.end_s = start_s
-        self.station_x = station_x
+        super().__init__(layout, look, start_s, station_x)
         self.events: list[Contact] = []
-        self.view_dx = 0.0
-
-    def view_start(self) -> tuple[float, float]:
-        return self.station_x - self.layout.width / 2 + self.view_dx, self.layout.stand_y
-
-    def view_end(self) -> tuple[float, float]:
-        return self.view_start()
-
-    def view(self, t: float) -> tuple[float, float]:
-        return self.view_start()
-
-    @property
-    def extent(self) -> tuple[float, float]:
-        return self.station_x - 0.8 * self.layout.width, self.station_x + 0.8 * self.layout.width
 
     def bake(self, canvas: Canvas, rng: np.random.Generator) -> None:
         """Draw what never moves into the panorama."""

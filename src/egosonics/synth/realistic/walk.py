@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from egosonics.synth import sounds
+from egosonics.synth.actions.walk import Walking
 from egosonics.synth.raster import Canvas, shade
 from egosonics.synth.realistic.actions import Contact, RAction, Sound
 from egosonics.synth.realistic.physics import PROFILES, Gait
@@ -22,8 +23,9 @@ _FLOOR_WORDS = {"wood": "the wooden floor", "gravel": "gravel", "tile": "the til
                 "sand": "sand", "hard": "concrete"}
 
 
-class Walk(RAction):
+class Walk(Walking, RAction):
     kind = "footsteps"
+    smooth = staticmethod(PROFILES["smooth"])
 
     def __init__(self, layout: Layout, look: Look, rng: np.random.Generator, start_s: float, x_from: float,
                  n: int, distance: float, floor: str) -> None:
@@ -48,28 +50,10 @@ class Walk(RAction):
             self.plants[foot].append(plant)
             self.events.append(Contact(tc, (plant[1], plant[2]), floor))
 
-    @property
-    def extent(self) -> tuple[float, float]:
-        return self.x_from - 0.8 * self.layout.width, self.x_to + 0.8 * self.layout.width
-
-    def centre_x(self, t: float) -> float:
-        a, b = self.move
-        s = min(1.0, max(0.0, (t - a) / (b - a)))
-        return self.x_from + (self.x_to - self.x_from) * PROFILES["smooth"](s)
-
-    def view_start(self) -> tuple[float, float]:
-        return self.x_from - self.layout.width / 2, self.layout.stand_y
-
-    def view_end(self) -> tuple[float, float]:
-        return self.x_to - self.layout.width / 2, self.layout.stand_y
-
     def view(self, t: float) -> tuple[float, float]:
         lay = self.layout
-        down = min(1.0, max(0.0, (t - self.start_s) / self.t_down))
-        up = min(1.0, max(0.0, (self.end_s - t) / self.t_up))
-        tilt = PROFILES["smooth"](min(down, up))
         dx, dy = self.gait(t)
-        return self.centre_x(t) - lay.width / 2 + dx, lay.stand_y + (lay.walk_y - lay.stand_y) * tilt + dy
+        return self.centre_x(t) - lay.width / 2 + dx, lay.stand_y + (lay.walk_y - lay.stand_y) * self.tilt(t) + dy
 
     def foot(self, foot: int, t: float) -> tuple[float, float, bool]:
         plants = self.plants[foot]

@@ -32,6 +32,7 @@ _LAZY = {
     "SpectrogramSuperResolution": "egosonics.models.superres",
     "PixelFrameEncoder": "egosonics.models.frame_encoder",
     "MotionFrameEncoder": "egosonics.models.frame_encoder",
+    "MotionOnsetEncoder": "egosonics.models.frame_encoder",
     "ClipFrameEncoder": "egosonics.models.frame_encoder",
 }
 

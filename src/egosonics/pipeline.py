@@ -37,6 +37,7 @@ from egosonics.models.frame_encoder import (
     ClipFrameEncoder,
     FrameEncoder,
     MotionFrameEncoder,
+    MotionOnsetEncoder,
     PixelFrameEncoder,
     build_frame_encoder,
 )
@@ -64,7 +65,7 @@ COMPONENTS: dict[str, tuple[type, ...]] = {
     "syncronet": (Syncronet,),
     "video_to_text": (VideoToText,),
     "superres": (SpectrogramSuperResolution,),
-    "frame_encoder": (PixelFrameEncoder, MotionFrameEncoder, ClipFrameEncoder),
+    "frame_encoder": (PixelFrameEncoder, MotionFrameEncoder, MotionOnsetEncoder, ClipFrameEncoder),
 }
 
 

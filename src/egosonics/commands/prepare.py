@@ -55,9 +55,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help=f"keep windows above this RMS, {RMS_THRESHOLD.describe()}")
     level.add_argument("--rms-percentile", type=RMS_PERCENTILE, default=None,
                        help="keep windows above this percentile of all windows' RMS (0-100)")
-    p.add_argument("--encoder", default="pixels", choices=["pixels", "motion", "clip-vit-b32"],
+    p.add_argument("--encoder", default="pixels", choices=["pixels", "motion", "motion-onset", "clip-vit-b32"],
                    help="frame encoder for E_V: pixels (the tiny preset's), motion (optical flow, the tiny-motion "
-                        "preset's) or clip-vit-b32 (default: pixels)")
+                        "preset's), motion-onset (motion with each window's own audio onsets as a track, to train a "
+                        "tiny-onset generator) or clip-vit-b32 (default: pixels)")
     p.add_argument("--clip-dir", help="local CLIP ViT-B/32 folder (for --encoder clip-vit-b32)")
     p.add_argument("--videos-per-shard", type=VIDEOS_PER_SHARD, default=16,
                    help="source videos per shard (default: 16)")

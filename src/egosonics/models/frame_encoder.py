@@ -1,6 +1,6 @@
 """Frame encoders: video frames → E_V, one 512-d vector per frame (paper Sec. C).
 
-Both take uint8 RGB frames [B, T, H, W, 3] (a batch of windows, frames in time order) and return E_V [B, T, 512]:
+All take uint8 RGB frames [B, T, H, W, 3] (a batch of windows, frames in time order) and return E_V [B, T, 512]:
 
 * ``clip-vit-b32``: CLIP ViT-B/32 image embeddings (transformers' ``CLIPVisionModelWithProjection``), L2-normalised.
   Weights come from a local folder (``ClipFrameEncoder.from_clip_folder``); preprocessing runs in torch on whole
@@ -12,6 +12,8 @@ Both take uint8 RGB frames [B, T, H, W, 3] (a batch of windows, frames in time o
   (stops and starts), camera acceleration and jerk, frame-difference energy and a coarse appearance summary
   (``MotionFrameEncoder``; feature layout in docs/MODELS.md and ``MotionFrameEncoder.layout``). Used by the
   ``tiny-motion`` preset.
+* ``motion-onset``: ``motion`` with one column holding an onset track, predicted by a small head trained on real
+  footage (``MotionOnsetEncoder``). Used by the ``tiny-onset`` preset.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
 
     @torch.no_grad()
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames [B, T, H, W, 3] → E_V [B, T, embedding_dim]."""
+        """uint8 frames [B, T, H, W, 3] → E_V [B, T, embedding_dim], window by window (``encode_video``)."""
         if frames.ndim != 5 or frames.shape[-1] != 3:
             raise ValueError(f"frames must be [B, T, H, W, 3], got shape {tuple(frames.shape)}")
         video = frames.cpu().numpy().astype(np.uint8, copy=False)
@@ -242,9 +244,12 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
 
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
         """uint8 RGB [T, H, W, 3] (one window, any H × W divisible by the grids) → float32 [T, embedding_dim]."""
+        return self.squash(self.motion_signals(frames))
+
+    def squash(self, signals: dict[str, np.ndarray]) -> np.ndarray:
+        """``motion_signals``' values → E_V float32 [T, embedding_dim] (the squashing of the class docstring)."""
         cfg = self.config
-        signals = self.motion_signals(frames)
-        num = len(frames)
+        num = len(signals["brightness"])
         squash = {
             # motion (frame sides per frame); the per-frame maxima over cells get a 4× wider scale (they saturate)
             **{k: np.tanh(signals[k] / cfg.flow_scale) for k in (
@@ -333,12 +338,114 @@ class ClipFrameEncoder(ModelMixin, ConfigMixin):
         return super().train(False)
 
 
-FRAME_ENCODERS = {"pixels": PixelFrameEncoder, "motion": MotionFrameEncoder, "clip-vit-b32": ClipFrameEncoder}
-FrameEncoder = PixelFrameEncoder | MotionFrameEncoder | ClipFrameEncoder
+def onset_track(onset_frames: np.ndarray, num_frames: int) -> np.ndarray:
+    """float32 [num_frames]: 1 at each onset frame, 0.5 at the frames next to it, 0 elsewhere (frames outside the
+    range are left out): the ``onset_track`` column of ``MotionOnsetEncoder``'s E_V."""
+    track = np.zeros(num_frames, np.float32)
+    for k in np.asarray(onset_frames, dtype=np.int64):
+        for j, value in ((k - 1, 0.5), (k, 1.0), (k + 1, 0.5)):
+            if 0 <= j < num_frames:
+                track[j] = max(track[j], value)
+    return track
+
+
+class MotionOnsetEncoder(ModelMixin, ConfigMixin):
+    """The ``motion`` E_V with one column, ``onset_track``, predicted by a small learned head: where sounds start.
+
+    The head reads the 16 per-frame global motion features (camera motion and jerk, local motion, stops and starts,
+    frame difference, brightness; ``MOTION_GLOBALS``) and scores every frame with two 1-D convolutions over time
+    (``kernel`` frames each, so ±``kernel - 1`` frames of context) and a linear output; onsets are the frames whose
+    probability is a local maximum ≥ ``threshold`` with no other onset within ``spacing_frames``. The track written in
+    place of the ``brightness`` column (brightness is kept per cell in ``grey_mean``) is ``track_gain`` at an onset's
+    frame and half that at its neighbours (``onset_track``). A generator trained on the tracks of its targets' own
+    audio places sounds where this column says (SyncFusion's two stages); the head is trained on real footage with
+    its recorded sound (``scripts/train_onset_head.py``), because motion → onset learned on synthesized scenes does
+    not transfer to real video (docs/TRAINING.md, "Trial: onset track").
+
+    Args:
+        input_size, grid, colour_grid, flow_scale, diff_scale: the ``MotionFrameEncoder``'s settings.
+        hidden: channels of the head's two convolutions.
+        kernel: their kernel length in frames.
+        dropout: dropout on the head's input while training.
+        threshold: the probability an onset must reach (set by training to give as many onsets as the training
+            clips have).
+        spacing_frames: the smallest distance between two onsets, in frames.
+        track_gain: the track's value at an onset (its neighbours get half). At 1 (the range of the other 511
+            columns) a generator trained for 900 steps hardly followed it; at 8 it did (docs/TRAINING.md, "Trial:
+            onset track").
+    """
+
+    @register_to_config
+    def __init__(self, input_size: int = 128, grid: int = 8, colour_grid: int = 4, flow_scale: float = 0.02,
+                 diff_scale: float = 0.05, hidden: int = 64, kernel: int = 9, dropout: float = 0.2,
+                 threshold: float = 0.5, spacing_frames: int = 3, track_gain: float = 8.0) -> None:
+        super().__init__()
+        if kernel < 1 or kernel % 2 == 0:
+            raise ValueError(f"kernel must be odd and ≥ 1, got {kernel}")
+        self.motion = MotionFrameEncoder(input_size=input_size, grid=grid, colour_grid=colour_grid,
+                                         flow_scale=flow_scale, diff_scale=diff_scale)
+        self.head = torch.nn.Sequential(
+            torch.nn.Dropout(dropout), torch.nn.Conv1d(len(MOTION_GLOBALS), hidden, kernel, padding=kernel // 2),
+            torch.nn.GELU(), torch.nn.Conv1d(hidden, hidden, kernel, padding=kernel // 2), torch.nn.GELU(),
+            torch.nn.Conv1d(hidden, 1, 1))
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.motion.embedding_dim
+
+    @property
+    def layout(self) -> dict[str, slice]:
+        """``MotionFrameEncoder.layout`` with ``brightness`` renamed ``onset_track``."""
+        return {("onset_track" if name == "brightness" else name): where for name, where in self.motion.layout.items()}
+
+    def onset_logits(self, motion_ev: torch.Tensor) -> torch.Tensor:
+        """The ``motion`` encoder's E_V [B, T, D] → onset logits [B, T]."""
+        layout = self.motion.layout
+        columns = torch.tensor([layout[name].start for name in MOTION_GLOBALS], device=motion_ev.device)
+        features = motion_ev.index_select(-1, columns).float()  # [B, T, 16]
+        return self.head(features.transpose(1, 2))[:, 0]
+
+    def pick_onsets(self, probability: np.ndarray) -> np.ndarray:
+        """Onset frames [K] of a probability curve [T] (local maxima ≥ ``threshold``, ``spacing_frames`` apart)."""
+        p = np.asarray(probability, dtype=np.float64)
+        spacing = int(self.config.spacing_frames)
+        frames: list[int] = []
+        for t in range(len(p)):
+            if p[t] < self.config.threshold or p[t] < p[max(0, t - spacing):t + spacing + 1].max():
+                continue
+            if not (frames and t - frames[-1] <= spacing):
+                frames.append(t)
+        return np.array(frames, dtype=np.int64)
+
+    def with_onset_track(self, motion_ev: np.ndarray, onset_frames: np.ndarray) -> np.ndarray:
+        """The ``motion`` E_V [T, D] → this encoder's E_V: a copy whose ``onset_track`` column is the track of
+        ``onset_frames`` (predicted by the head, or a training target's own onsets: ``egosonics prepare``)."""
+        ev = np.array(motion_ev, dtype=np.float32)
+        ev[:, self.layout["onset_track"]] = self.config.track_gain * onset_track(onset_frames, len(ev))[:, None]
+        return ev
+
+    @torch.no_grad()
+    def encode_video(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 RGB [T, H, W, 3] (one window) → float32 [T, embedding_dim], the track from the head's onsets."""
+        ev = self.motion.encode_video(frames)
+        probability = torch.sigmoid(self.onset_logits(torch.from_numpy(ev)[None].to(self.device)))[0]
+        return self.with_onset_track(ev, self.pick_onsets(probability.cpu().numpy()))
+
+    forward = MotionFrameEncoder.forward  # window by window through this class's ``encode_video``
+
+    @property
+    def grey_weights(self) -> torch.Tensor:
+        """The motion encoder's buffer (``forward`` puts E_V on its device)."""
+        return self.motion.grey_weights
+
+
+FRAME_ENCODERS = {"pixels": PixelFrameEncoder, "motion": MotionFrameEncoder, "motion-onset": MotionOnsetEncoder,
+                  "clip-vit-b32": ClipFrameEncoder}
+FrameEncoder = PixelFrameEncoder | MotionFrameEncoder | MotionOnsetEncoder | ClipFrameEncoder
 
 
 def frame_encoder_name(encoder: FrameEncoder) -> str:
-    """The registered name of an encoder instance ("pixels", "motion" or "clip-vit-b32")."""
+    """The registered name of an encoder instance ("pixels", "motion", "motion-onset" or "clip-vit-b32")."""
     return next(name for name, cls in FRAME_ENCODERS.items() if isinstance(encoder, cls))
 
 

@@ -48,7 +48,7 @@ class Preset:
     """Everything that fixes the architecture of a pipeline.
 
     Attributes:
-        name: "sd21", "tiny" or "tiny-motion".
+        name: "sd21", "tiny", "tiny-motion" or "tiny-onset".
         unet: ``UNet2DConditionModel`` config.
         vae: ``AutoencoderKL`` config, or None for a pixel-space model.
         syncronet: ``Syncronet.from_unet`` keyword arguments.
@@ -109,6 +109,9 @@ PRESETS: dict[str, Preset] = {
 # new tiny models (``preset: tiny-motion`` in a training config, ``egosonics prepare --encoder motion``). The shipped
 # default model was trained with ``pixels`` and stays on ``tiny``.
 PRESETS["tiny-motion"] = replace(PRESETS["tiny"], name="tiny-motion", frame_encoder="motion")
+# ``tiny-motion`` whose E_V carries an onset track (``motion-onset``): its head is trained on real clips
+# (scripts/train_onset_head.py), its generator on shards whose track comes from each target's own audio.
+PRESETS["tiny-onset"] = replace(PRESETS["tiny"], name="tiny-onset", frame_encoder="motion-onset")
 
 
 def get_preset(name: str) -> Preset:

@@ -8,7 +8,9 @@ Stages (each resumable: a finished unit leaves a file, and a rerun skips it):
    Writes ``scan/shard-K.jsonl``.
 3. Threshold: a fixed dBFS value, or a percentile over every scanned window (after all ranks finish stage 2).
 4. Extract: per kept window, E_V from the frame encoder (fp16 [300, 512]) and the normalised spectrogram
-   (float32 [1024, 430], exactly the values the model input is computed from), written to ``shards/shard-K.tar``;
+   (float32 [1024, 430], exactly the values the model input is computed from), written to ``shards/shard-K.tar``.
+   With ``motion-onset`` the E_V's onset track is the window's own onsets (``spectrogram.onsets``), what a
+   generator learns to follow; the encoder's head predicts it only where there is no sound (``generate``);
    then ``parts/shard-K.jsonl`` with every window's row, the marker that shard K is done.
 5. Merge (main rank): ``manifest.jsonl`` (every window and every unreadable file, with its reason) and
    ``summary.json``.
@@ -171,7 +173,8 @@ def _frame_encoder(config: PrepareConfig):
 def _extract_shard(args: tuple[int, list[dict[str, Any]], PrepareConfig, float | None,
                    dict[str, VideoMeta]]) -> tuple[int, int]:
     """Write shard ``index`` and its manifest part; returns (windows kept, windows considered)."""
-    from egosonics.models.frame_encoder import frame_input_size
+    from egosonics.models.frame_encoder import MotionOnsetEncoder, frame_input_size
+    from egosonics.spectrogram.onsets import spectrogram_onsets
 
     index, scanned, config, threshold, metadata = args
     out = Path(config.out)
@@ -202,8 +205,12 @@ def _extract_shard(args: tuple[int, list[dict[str, Any]], PrepareConfig, float |
             rows.append({**row, "status": "rejected", "reason": str(exc).removeprefix(f"{path}: ")})
             continue
         with torch.no_grad():
-            ev = encoder(torch.from_numpy(frames.frames)[None])[0]  # [300, 512]
             spec = waveform_to_unit(torch.from_numpy(audio), DEFAULT_PARAMS)  # [1024, 430]
+            if isinstance(encoder, MotionOnsetEncoder):  # the track of the target's own onsets, not the head's
+                onsets = np.round(spectrogram_onsets(spec.numpy(), DEFAULT_PARAMS) * clip.fps)
+                ev = torch.from_numpy(encoder.with_onset_track(encoder.motion.encode_video(frames.frames), onsets))
+            else:
+                ev = encoder(torch.from_numpy(frames.frames)[None])[0]  # [300, 512]
         meta = metadata.get(Path(row["video"]).stem) or sidecar_meta(path)
         key = _key(row["video"], row["start_s"])
         info = {"source": row["video"], "start_s": row["start_s"], "rms_dbfs": row["rms_dbfs"],

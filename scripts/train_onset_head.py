@@ -1,0 +1,119 @@
+"""Train the onset head of a ``motion-onset`` model on real clips with their recorded sound, and write the model.
+
+    .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER [--holdout-sources A,B,...]
+        [--epochs 60] [--seed 0] [--workers 2] [--track-gain G]
+
+1. Every clip of ../shared/data/real_clips and real_clips_more whose source repository (their SOURCES.md) is not in
+   ``--holdout-sources``: the ``motion`` encoder's E_V of the whole clip (30 fps, 128 × 128 centre crop, as
+   ``generate`` decodes) and the onsets of its recorded audio (``detect_onsets``, as the evaluation).
+2. ``training.onset.fit_onset_head``: the head learns which frames start a sound; its threshold is set so it predicts
+   as many onsets as the training clips have.
+3. The held-out clips (when given): pooled onset F1 (±50 ms, first 0.25 s left out) of the head's onsets, beside
+   another held-out clip's recorded onsets (the chance row) and the click at motion stops.
+4. ``--model``'s pipeline with its frame encoder replaced by the trained ``MotionOnsetEncoder`` (preset
+   ``tiny-onset``), written to ``--out`` with ``onset_head.json`` (training clips, held-out sources, the numbers of
+   step 3). The weights inherit the footage's terms: non-commercial research use (the clips' SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = {"real_clips": REPO.parent / "shared" / "data" / "real_clips",
+        "real_clips_more": REPO.parent / "shared" / "data" / "real_clips_more"}
+FPS = 30.0
+
+
+def real_clips(holdout: set[str]) -> tuple[list[Path], list[Path], dict[str, str]]:
+    """(training clips, held-out clips, clip stem → source) of both sets."""
+    from egosonics.training.vocoder import read_sources_table
+
+    train, held, source = [], [], {}
+    for folder in SETS.values():
+        if not folder.is_dir():
+            raise SystemExit(f"{folder}: not found (the real clips live in ../shared/data)")
+        table = read_sources_table(folder)
+        for video in sorted(folder.glob("*.mp4")):
+            source[video.stem] = table.get(video.name, {}).get("source", "")
+            (held if source[video.stem] in holdout else train).append(video)
+    unknown = holdout - set(source.values())
+    if unknown:
+        raise SystemExit(f"--holdout-sources: no clip comes from {sorted(unknown)}")
+    return train, held, source
+
+
+def clip_features(path: Path) -> tuple:
+    """``training.onset.recorded_onset_clip`` in a worker process (one torch thread)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from egosonics.training.onset import recorded_onset_clip
+
+    return recorded_onset_clip(path, fps=FPS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="model folder to start from (its generator is kept)")
+    parser.add_argument("--out", required=True, help="model folder to write")
+    parser.add_argument("--holdout-sources", default="", help="comma-separated source repositories never trained on")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2, help="processes for decoding and flow (default: 2)")
+    parser.add_argument("--track-gain", type=float,
+                        help="the track's value at an onset, as in the generator's training shards (default: the "
+                             "model's when it is already tiny-onset, else 1)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    import torch
+
+    from egosonics.loading import load_pipeline
+    from egosonics.models.frame_encoder import MotionFrameEncoder, MotionOnsetEncoder
+    from egosonics.training.onset import fit_onset_head, pooled_onset_rows
+
+    torch.set_num_threads(1)
+    holdout = {s.strip() for s in args.holdout_sources.split(",") if s.strip()}
+    train_paths, held_paths, source = real_clips(holdout)
+    with ProcessPoolExecutor(args.workers) as pool:
+        features = dict(zip(train_paths + held_paths, pool.map(clip_features, train_paths + held_paths), strict=True))
+
+    pipe = load_pipeline(args.model)
+    motion = pipe.frame_encoder.motion if isinstance(pipe.frame_encoder, MotionOnsetEncoder) else pipe.frame_encoder
+    if not isinstance(motion, MotionFrameEncoder):
+        raise SystemExit(f"{args.model}: its frame encoder is not a motion encoder; train its generator on motion "
+                         "E_V first (preset tiny-motion or tiny-onset)")
+    settings = {k: motion.config[k] for k in ("input_size", "grid", "colour_grid", "flow_scale", "diff_scale")}
+    if args.track_gain is not None:
+        settings["track_gain"] = args.track_gain
+    elif isinstance(pipe.frame_encoder, MotionOnsetEncoder):
+        settings["track_gain"] = pipe.frame_encoder.config.track_gain  # what its generator was trained with
+    encoder = MotionOnsetEncoder(**settings)
+    summary = fit_onset_head(encoder, [features[p][0] for p in train_paths], epochs=args.epochs, seed=args.seed)
+    result = {"training_clips": [{"clip": p.stem, "source": source[p.stem]} for p in train_paths],
+              "holdout_sources": sorted(holdout), "heldout_clips": [p.stem for p in held_paths], "fit": summary,
+              "terms": "non-commercial research use (the real clips' footage; their SOURCES.md)"}
+    if held_paths:
+        result["heldout"] = pooled_onset_rows([encoder] * len(held_paths), [features[p][0] for p in held_paths],
+                                              [features[p][1] for p in held_paths])
+        for name, r in result["heldout"].items():
+            print(f"held out, {name}: pooled F1 {r['f1']:.3f} (hits {r['hits']} / est. {r['n_estimated']} / "
+                  f"ref. {r['n_reference']})")
+
+    pipe.frame_encoder = encoder.eval()
+    pipe.register_to_config(preset="tiny-onset")
+    out = Path(args.out)
+    pipe.save_pretrained(out)
+    (out / "onset_head.json").write_text(json.dumps(result, indent=1, default=float))
+    print(f"wrote {out} (onset head: {summary['clips']} clips, threshold {summary['threshold']:.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ For every source repository of ../shared/data/real_clips and real_clips_more (th
 (``training.onset.fit_onset_head``) on the clips of all other sources, predict the onsets of that source's clips; then
 pooled onset F1 over all clips (``training.onset.pooled_onset_rows``: ±50 ms, first 0.25 s left out) beside another
 clip's recorded onsets (chance) and the click at motion stops. ``--synth FOLDER`` adds the scenes of an
-``egosonics synth`` folder (their own recorded audio's onsets) to every fold's training clips; ``--synth-only``
+``egosonics synth`` folder (the onsets of the sound in their videos) to every fold's training clips; ``--synth-only``
 trains once on those scenes alone. Decoding and flow run in 2 processes.
 """
 
@@ -20,8 +20,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SETS = (REPO.parent / "shared" / "data" / "real_clips", REPO.parent / "shared" / "data" / "real_clips_more")
+from real_clips_eval import SETS  # the real clip folders (scripts/ is on the path of a script run from it)
 
 
 def features(path: Path) -> tuple:
@@ -30,16 +29,7 @@ def features(path: Path) -> tuple:
     torch.set_num_threads(1)
     from egosonics.training.onset import recorded_onset_clip
 
-    audio = path.with_suffix(".wav")  # a synthesized scene's sound sits beside its video
-    clip, stops = recorded_onset_clip(path)
-    if audio.exists():
-        from dataclasses import replace
-
-        from egosonics.evaluation.sync.onset import detect_onsets
-        from egosonics.media.audio import read_audio
-
-        clip = replace(clip, onsets_s=detect_onsets(read_audio(audio, sample_rate=22050), 22050) / 22050.0)
-    return clip, stops
+    return recorded_onset_clip(path)
 
 
 def main() -> None:
@@ -62,7 +52,7 @@ def main() -> None:
     from egosonics.training.vocoder import read_sources_table
 
     torch.set_num_threads(1)
-    videos = [v for folder in SETS for v in sorted(folder.glob("*.mp4"))]
+    videos = [v for folder in SETS.values() for v in sorted(folder.glob("*.mp4"))]
     source = {v: read_sources_table(v.parent).get(v.name, {}).get("source", "") for v in videos}
     synth = sorted(Path(args.synth).glob("*.mp4")) if args.synth else []
     with ProcessPoolExecutor(2) as pool:

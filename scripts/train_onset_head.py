@@ -1,11 +1,13 @@
 """Train the onset head of a ``motion-onset`` model on real clips with their recorded sound, and write the model.
 
     .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER [--holdout-sources A,B,...]
-        [--epochs 60] [--seed 0] [--workers 2] [--track-gain G]
+        [--synth FOLDER ...] [--real-weight N] [--epochs 60] [--seed 0] [--workers 2] [--track-gain G]
 
 1. Every clip of ../shared/data/real_clips and real_clips_more whose source repository (their SOURCES.md) is not in
    ``--holdout-sources``: the ``motion`` encoder's E_V of the whole clip (30 fps, 128 × 128 centre crop, as
    ``generate`` decodes) and the onsets of its recorded audio (``detect_onsets``, as the evaluation).
+   ``--synth FOLDER`` (repeatable) adds the scenes of ``egosonics synth`` folders (the onsets of the sound in their
+   videos); ``--real-weight N`` then counts every real clip N times, so a few real clips are not drowned.
 2. ``training.onset.fit_onset_head``: the head learns which frames start a sound; its threshold is set so it predicts
    as many onsets as the training clips have.
 3. The held-out clips (when given): pooled onset F1 (±50 ms, first 0.25 s left out) of the head's onsets, beside
@@ -24,9 +26,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SETS = {"real_clips": REPO.parent / "shared" / "data" / "real_clips",
-        "real_clips_more": REPO.parent / "shared" / "data" / "real_clips_more"}
+from real_clips_eval import SETS  # the real clip folders (scripts/ is on the path of a script run from it)
+
 FPS = 30.0
 
 
@@ -66,6 +67,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="processes for decoding and flow (default: 2)")
+    parser.add_argument("--synth", action="append", default=[], metavar="FOLDER",
+                        help="also train on the scenes of this egosonics synth folder (repeatable)")
+    parser.add_argument("--real-weight", type=int, default=1, help="each real clip counts this many times (default: 1)")
     parser.add_argument("--track-gain", type=float,
                         help="the track's value at an onset, as in the generator's training shards (default: the "
                              "model's when it is already tiny-onset, else 1)")
@@ -82,8 +86,14 @@ def main() -> None:
     torch.set_num_threads(1)
     holdout = {s.strip() for s in args.holdout_sources.split(",") if s.strip()}
     train_paths, held_paths, source = real_clips(holdout)
+    synth_paths = [v for folder in args.synth for v in sorted(Path(folder).glob("*.mp4"))]
+    if args.real_weight < 1:
+        raise SystemExit(f"--real-weight must be ≥ 1, got {args.real_weight}")
+    if args.synth and not synth_paths:
+        raise SystemExit(f"--synth {args.synth}: no .mp4 scenes found")
+    everything = train_paths + held_paths + synth_paths
     with ProcessPoolExecutor(args.workers) as pool:
-        features = dict(zip(train_paths + held_paths, pool.map(clip_features, train_paths + held_paths), strict=True))
+        features = dict(zip(everything, pool.map(clip_features, everything, chunksize=4), strict=True))
 
     pipe = load_pipeline(args.model)
     motion = pipe.frame_encoder.motion if isinstance(pipe.frame_encoder, MotionOnsetEncoder) else pipe.frame_encoder
@@ -96,8 +106,10 @@ def main() -> None:
     elif isinstance(pipe.frame_encoder, MotionOnsetEncoder):
         settings["track_gain"] = pipe.frame_encoder.config.track_gain  # what its generator was trained with
     encoder = MotionOnsetEncoder(**settings)
-    summary = fit_onset_head(encoder, [features[p][0] for p in train_paths], epochs=args.epochs, seed=args.seed)
+    training = [features[p][0] for p in train_paths] * args.real_weight + [features[p][0] for p in synth_paths]
+    summary = fit_onset_head(encoder, training, epochs=args.epochs, seed=args.seed)
     result = {"training_clips": [{"clip": p.stem, "source": source[p.stem]} for p in train_paths],
+              "synth": {"folders": args.synth, "scenes": len(synth_paths)}, "real_weight": args.real_weight,
               "holdout_sources": sorted(holdout), "heldout_clips": [p.stem for p in held_paths], "fit": summary,
               "terms": "non-commercial research use (the real clips' footage; their SOURCES.md)"}
     if held_paths:

@@ -17,9 +17,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-SETS = (REPO.parent / "shared" / "data" / "real_clips", REPO.parent / "shared" / "data" / "real_clips_more")
+from real_clips_eval import SETS  # the real clip folders (scripts/ is on the path of a script run from it)
 
 
 def main() -> None:
@@ -45,7 +43,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     sources = {s.strip() for s in args.sources.split(",") if s.strip()}
-    clips = [v for folder in SETS for v in sorted(folder.glob("*.mp4"))
+    clips = [v for folder in SETS.values() for v in sorted(folder.glob("*.mp4"))
              if read_sources_table(folder).get(v.name, {}).get("source") in sources]
     pipe = load_pipeline(args.model)
     encoder = pipe.frame_encoder

@@ -131,9 +131,11 @@ def test_fit_onset_head_refuses_clips_without_onsets():
 
 
 def test_spectrogram_onsets_are_the_onsets_the_evaluation_finds_in_the_waveform():
-    from egosonics.evaluation.sync.onset import detect_onsets
+    from egosonics.evaluation.sync.onset import DEFAULT_ONSET_CONFIG, detect_onsets
+    from egosonics.spectrogram.onsets import ONSET_DELTA
     from egosonics.spectrogram.transform import waveform_to_unit
 
+    assert DEFAULT_ONSET_CONFIG.delta == ONSET_DELTA  # one peak-picking setting for training targets and evaluation
     sr = 22050
     rng = np.random.default_rng(0)
     waveform = rng.normal(0, 0.002, 10 * sr).astype(np.float32)

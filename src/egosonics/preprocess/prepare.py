@@ -10,7 +10,7 @@ Stages (each resumable: a finished unit leaves a file, and a rerun skips it):
 4. Extract: per kept window, E_V from the frame encoder (fp16 [300, 512]) and the normalised spectrogram
    (float32 [1024, 430], exactly the values the model input is computed from), written to ``shards/shard-K.tar``.
    With ``motion-onset`` the E_V's onset track is the window's own onsets (``spectrogram.onsets``), what a
-   generator learns to follow; the encoder's head predicts it only where there is no sound (``generate``);
+   generator learns to follow (the encoder's head predicts it for silent video, in ``generate``);
    then ``parts/shard-K.jsonl`` with every window's row, the marker that shard K is done.
 5. Merge (main rank): ``manifest.jsonl`` (every window and every unreadable file, with its reason) and
    ``summary.json``.

@@ -4,7 +4,7 @@ The magnitude is de-normalised, mapped to librosa's default 128-band mel power a
 (``onset_strength`` of the mel power in dB), whose peaks ``onset_detect`` picks with ``delta`` (0.3: the evaluation's
 ``sync.onset.detect_onsets`` setting). At the project's STFT (22,050 Hz, n_fft 2048, hop 512) this is the envelope
 librosa computes from the waveform itself, so a target's onsets here are the onsets the evaluation finds in it
-(tests/spectrogram/test_onsets.py).
+(tests/models/test_motion_onset.py).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.evaluation.spectral import log_spectral_distance, mel_l1, multi_resolution_stft
-from egosonics.evaluation.sync.onset import detect_onsets, onset_f1
+from egosonics.evaluation.sync.onset import onset_f1, onset_times
 from egosonics.loading import load_vocoder
 from egosonics.media.audio import read_audio
 from egosonics.spectrogram.griffin_lim import griffin_lim, pad_to_stft_grid
@@ -63,8 +63,7 @@ def phase_gradient_waveform(mag: torch.Tensor, n: int, iters: int) -> torch.Tens
 def scores(reference: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
     ref, est = torch.from_numpy(reference), torch.from_numpy(estimate)
     sr = DEFAULT_CLIP.sample_rate
-    ref_onsets = detect_onsets(reference, sr) / sr
-    est_onsets = detect_onsets(estimate, sr) / sr
+    ref_onsets, est_onsets = onset_times(reference, sr), onset_times(estimate, sr)
     return {"lsd": float(log_spectral_distance(ref, est, DEFAULT_PARAMS)),
             "mrstft": float(multi_resolution_stft(ref, est)), "mel_l1": float(mel_l1(ref, est)),
             "onset_f1": onset_f1(ref_onsets, est_onsets, window_s=0.05).f1}

@@ -28,8 +28,6 @@ from pathlib import Path
 
 from real_clips_eval import SETS  # the real clip folders (scripts/ is on the path of a script run from it)
 
-FPS = 30.0
-
 
 def real_clips(holdout: set[str]) -> tuple[list[Path], list[Path], dict[str, str]]:
     """(training clips, held-out clips, clip stem → source) of both sets."""
@@ -56,7 +54,7 @@ def clip_features(path: Path) -> tuple:
     torch.set_num_threads(1)
     from egosonics.training.onset import recorded_onset_clip
 
-    return recorded_onset_clip(path, fps=FPS)
+    return recorded_onset_clip(path)  # at the clip spec's 30 fps, as generate decodes
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ def main() -> None:
 
     import torch
 
-    from egosonics.evaluation.sync.onset import detect_onsets
+    from egosonics.clip_spec import DEFAULT_CLIP
+    from egosonics.evaluation.sync.onset import onset_times
     from egosonics.evaluation.sync.pooled import onset_counts, pooled_f1
     from egosonics.loading import load_pipeline
     from egosonics.media.audio import read_audio
@@ -49,17 +50,18 @@ def main() -> None:
     encoder = pipe.frame_encoder
     if not isinstance(encoder, MotionOnsetEncoder):
         raise SystemExit(f"{args.model}: not a tiny-onset model (frame encoder {type(encoder).__name__})")
-    params, fps = SpectrogramParams(), 30.0
+    params, fps, sr = SpectrogramParams(), DEFAULT_CLIP.fps, DEFAULT_CLIP.sample_rate
     data = []
     for video in clips:
-        frames = read_frames(video, duration_s=10.0, fps=fps, size=encoder.config.input_size, crop=True).frames
-        audio = read_audio(video, sample_rate=22050, duration_s=10.0)
+        span = DEFAULT_CLIP.duration_s
+        frames = read_frames(video, duration_s=span, fps=fps, size=encoder.config.input_size, crop=True).frames
+        audio = read_audio(video, sample_rate=sr, duration_s=span)
         motion = encoder.motion.encode_video(frames)
         with torch.no_grad():
             head = encoder.pick_onsets(torch.sigmoid(encoder.onset_logits(torch.from_numpy(motion)[None]))[0].numpy())
         own = np.round(spectrogram_onsets(waveform_to_unit(torch.from_numpy(audio), params).numpy(), params) * fps)
         data.append({"name": video.stem, "motion": motion, "head": head, "own": own,
-                     "recorded": detect_onsets(audio, 22050) / 22050.0})
+                     "recorded": onset_times(audio, sr)})
     rows: dict[str, list] = {"own onsets (oracle)": [], "onset head": [], "another clip's onsets": [],
                              "no onsets": []}
     for i, clip in enumerate(data):
@@ -69,7 +71,7 @@ def main() -> None:
             ev = torch.from_numpy(encoder.with_onset_track(clip["motion"], onsets))[None]
             out = pipe(video_embedding=ev, generator=torch.Generator().manual_seed(0))
             waveform = out.waveforms[0].float().cpu().numpy()
-            rows[name].append(onset_counts(clip["recorded"], detect_onsets(waveform, 22050) / 22050.0))
+            rows[name].append(onset_counts(clip["recorded"], onset_times(waveform, sr)))
         print(clip["name"], {k: (v[-1].hits, v[-1].n_estimated, v[-1].n_reference) for k, v in rows.items()},
               flush=True)
     result = {name: pooled_f1(counts) for name, counts in rows.items()}

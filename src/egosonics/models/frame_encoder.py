@@ -149,7 +149,7 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
             raise ValueError(f"frames must be [B, T, H, W, 3], got shape {tuple(frames.shape)}")
         video = frames.cpu().numpy().astype(np.uint8, copy=False)
         out = np.stack([self.encode_video(v) for v in video])  # [B, T, D]
-        return torch.from_numpy(out).to(device=self.grey_weights.device, dtype=self.dtype)
+        return torch.from_numpy(out).to(device=self.device, dtype=self.dtype)
 
     def motion_signals(self, frames: np.ndarray) -> dict[str, np.ndarray]:
         """uint8 RGB [T, H, W, 3] → every feature of ``layout`` before squashing, [T, width] or [T]: motion in frame
@@ -432,11 +432,6 @@ class MotionOnsetEncoder(ModelMixin, ConfigMixin):
         return self.with_onset_track(ev, self.pick_onsets(probability.cpu().numpy()))
 
     forward = MotionFrameEncoder.forward  # window by window through this class's ``encode_video``
-
-    @property
-    def grey_weights(self) -> torch.Tensor:
-        """The motion encoder's buffer (``forward`` puts E_V on its device)."""
-        return self.motion.grey_weights
 
 
 FRAME_ENCODERS = {"pixels": PixelFrameEncoder, "motion": MotionFrameEncoder, "motion-onset": MotionOnsetEncoder,

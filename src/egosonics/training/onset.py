@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.models.frame_encoder import MotionFrameEncoder, MotionOnsetEncoder, onset_track
 
 log = logging.getLogger(__name__)
@@ -103,22 +104,22 @@ def fit_onset_head(encoder: MotionOnsetEncoder, clips: Sequence[OnsetClip], *, e
             "train_picks": sum(len(encoder.pick_onsets(p)) for p in probabilities)}
 
 
-def recorded_onset_clip(path: str | os.PathLike[str], *, fps: float = 30.0,
+def recorded_onset_clip(path: str | os.PathLike[str], *, fps: float = DEFAULT_CLIP.fps,
                         encoder: MotionFrameEncoder | None = None) -> tuple[OnsetClip, np.ndarray]:
     """A whole video with its recorded sound → (its ``OnsetClip``: the ``motion`` E_V at ``fps``, 128 × 128 centre
-    crop as ``generate`` decodes, and the onsets ``detect_onsets`` finds in its audio; the click track's motion stops
+    crop as ``generate`` decodes, and the onsets ``onset_times`` finds in its audio; the click track's motion stops
     in seconds, ``pick_stops`` on the same flow)."""
     from egosonics.evaluation.sync.click_track import pick_stops
-    from egosonics.evaluation.sync.onset import detect_onsets
+    from egosonics.evaluation.sync.onset import onset_times
     from egosonics.media.audio import read_audio
     from egosonics.media.video import read_frames
 
     encoder = encoder or MotionFrameEncoder()
     clip = read_frames(path, duration_s=None, fps=fps, size=encoder.config.input_size, crop=True)
     signals = encoder.motion_signals(clip.frames[:clip.num_valid])
-    waveform = read_audio(path, sample_rate=22050)
+    waveform = read_audio(path, sample_rate=DEFAULT_CLIP.sample_rate)
     onset_clip = OnsetClip(name=Path(path).stem, motion_ev=encoder.squash(signals),
-                           onsets_s=detect_onsets(waveform, 22050) / 22050.0, fps=fps)
+                           onsets_s=onset_times(waveform, DEFAULT_CLIP.sample_rate), fps=fps)
     return onset_clip, pick_stops(signals["stop_max_cell"], fps=fps)
 
 

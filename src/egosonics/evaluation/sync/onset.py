@@ -83,6 +83,12 @@ def detect_onsets(waveform: np.ndarray | None, sample_rate: int = LIBROSA_SAMPLE
     return np.asarray(onsets, dtype=np.int64)
 
 
+def onset_times(waveform: np.ndarray | None, sample_rate: int = LIBROSA_SAMPLE_RATE, *,
+                delta: float = DEFAULT_ONSET_CONFIG.delta, envelope: np.ndarray | None = None) -> np.ndarray:
+    """``detect_onsets`` in seconds [K] float64 (its samples are counted at 22,050 Hz whatever ``sample_rate``)."""
+    return detect_onsets(waveform, sample_rate, delta=delta, envelope=envelope) / LIBROSA_SAMPLE_RATE
+
+
 def onset_nms(onsets: np.ndarray, confidence: np.ndarray, window: float) -> np.ndarray:
     """CondFoleyGen's ``onset_nms`` (window in samples): keep the most confident onset, drop the others closer than
     ``window``, repeat; returns the kept onsets sorted."""

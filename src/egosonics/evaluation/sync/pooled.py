@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from egosonics.evaluation.sync.av_align import LIBROSA_SAMPLE_RATE, onset_envelope
-from egosonics.evaluation.sync.onset import detect_onsets, match_events
+from egosonics.evaluation.sync.onset import match_events, onset_times
 
 ENVELOPE_RATE = LIBROSA_SAMPLE_RATE / 512  # onset-strength frames per second
 
@@ -202,10 +202,10 @@ class PooledSync:
         key = (clip_id, len(reference), sample_rate)
         if key not in self._references:
             env = onset_envelope(reference, sample_rate)
-            self._references[key] = (detect_onsets(None, envelope=env) / LIBROSA_SAMPLE_RATE, env)
+            self._references[key] = (onset_times(None, envelope=env), env)
         reference_s, reference_env = self._references[key]
         env = onset_envelope(generated, sample_rate)
-        estimate_s = detect_onsets(None, envelope=env) / LIBROSA_SAMPLE_RATE
+        estimate_s = onset_times(None, envelope=env)
         counts = onset_counts(reference_s, estimate_s, config=self.config)
         lag = best_lag(reference_env, env, max_lag_s=self.config.max_lag_s, skip_start_s=self.config.skip_start_s)
         self.clips.setdefault(clip_id, {})[system] = (counts, lag)

@@ -56,20 +56,31 @@ def link_clips(out: Path, sources: set[str] | None = None) -> dict[str, str]:
     return owner
 
 
+def pending(out: Path, pred: str = "pred", clips: set[str] | None = None) -> list[Path]:
+    """The clips of OUT/gt (only ``clips`` when given) that OUT/pred has no generated file for yet."""
+    return [v for v in sorted((out / "gt").glob("*.mp4"))
+            if (clips is None or v.stem in clips) and not (out / pred / f"{v.stem}.egosonics.mp4").exists()]
+
+
+def generate_with(pipe, videos: list[Path], folder: Path) -> None:
+    """``egosonics generate``'s defaults (20 DDIM steps, guidance 3, seed 0) for ``videos`` into ``folder``."""
+    from egosonics.generate import GenerateOptions, generate_files
+
+    report = generate_files(pipe, videos, folder, GenerateOptions())
+    if report.failed:
+        raise SystemExit(f"generation failed: {report.failed}")
+
+
 def generate(model: str | None, out: Path, threads: int, pred: str = "pred", vocoder: str | None = None) -> None:
     import torch
 
-    from egosonics.generate import GenerateOptions, generate_files
     from egosonics.loading import load_pipeline
 
-    todo = [v for v in sorted((out / "gt").glob("*.mp4")) if not (out / pred / f"{v.stem}.egosonics.mp4").exists()]
+    todo = pending(out, pred)
     if not todo:
         return
     torch.set_num_threads(threads)
-    pipe = load_pipeline(model, vocoder=vocoder)
-    report = generate_files(pipe, todo, out / pred, GenerateOptions())
-    if report.failed:
-        raise SystemExit(f"generation failed: {report.failed}")
+    generate_with(load_pipeline(model, vocoder=vocoder), todo, out / pred)
 
 
 def subset(section: dict, clips: set[str]) -> dict:
@@ -113,6 +124,17 @@ def table(name: str, part: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_baselines(items: list[str]) -> dict[str, str | None]:
+    """``--baseline NAME=FOLDER`` values → {NAME: FOLDER, or None for 'default' (the shipped model)}."""
+    baselines = {}
+    for item in items:
+        name, sep, folder = item.partition("=")
+        if not sep or not name or not folder or name in REFERENCES or name == "ours":
+            raise SystemExit(f"--baseline {item!r}: expected NAME=FOLDER with a new NAME")
+        baselines[name] = None if folder == "default" else folder
+    return baselines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the shipped default model)")
@@ -125,23 +147,25 @@ def main() -> None:
     parser.add_argument("--baseline", action="append", default=[], metavar="NAME=FOLDER",
                         help="also generate with this model folder ('default': the shipped one) and score it as NAME")
     args = parser.parse_args()
-    baselines = {}
-    for item in args.baseline:
-        name, sep, folder = item.partition("=")
-        if not sep or not name or not folder or name in REFERENCES or name == "ours":
-            raise SystemExit(f"--baseline {item!r}: expected NAME=FOLDER with a new NAME")
-        baselines[name] = None if folder == "default" else folder
+    baselines = parse_baselines(args.baseline)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-
-    from egosonics.evaluation.evaluate import evaluate
-
     out = Path(args.out)
     sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
     owner = link_clips(out, sources)
     generate(args.model, out, args.threads, vocoder=args.vocoder)
     for name, folder in baselines.items():
         generate(folder, out, args.threads, pred=f"baseline_{name}")
-    report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=args.seed,
+    summary = {"model": args.model or "default", "vocoder": args.vocoder or "default", "baselines": args.baseline,
+               "sources": sorted(sources) if sources else "all", "clips": sorted(owner)}
+    score(out, owner, list(baselines), seed=args.seed, summary=summary)
+
+
+def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, summary: dict) -> dict:
+    """One ``egosonics evaluate`` run of OUT/pred (and OUT/baseline_NAME) against OUT/gt with the reference rows;
+    the pooled tables over all clips and per clip set → OUT/real_clips_pooled.md and .json (with ``summary``)."""
+    from egosonics.evaluation.evaluate import evaluate
+
+    report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=seed,
                       baselines={name: str(out / f"baseline_{name}") for name in baselines})
     section = report["pooled_sync"]
     parts = {"all": subset(section, set(owner))}
@@ -151,13 +175,12 @@ def main() -> None:
             parts[set_name] = subset(section, clips)
     text = "\n".join(table(name, part) for name, part in parts.items())
     (out / "real_clips_pooled.md").write_text(text)
-    summary = {"model": args.model or "default", "vocoder": args.vocoder or "default", "baselines": args.baseline,
-               "sources": sorted(sources) if sources else "all", "clips": sorted(owner)}
     (out / "real_clips_pooled.json").write_text(json.dumps({**summary, "parts": parts,
                                                             "failed": report["failed"]}, indent=1, default=float))
     print(text)
     if report["failed"]:
         print(f"failed: {report['failed']}")
+    return parts
 
 
 if __name__ == "__main__":

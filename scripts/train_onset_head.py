@@ -57,6 +57,24 @@ def clip_features(path: Path) -> tuple:
     return recorded_onset_clip(path)  # at the clip spec's 30 fps, as generate decodes
 
 
+def untrained_head(pipe, model: str, track_gain: float | None):
+    """A ``MotionOnsetEncoder`` with the motion settings of ``pipe``'s frame encoder (a motion or motion-onset model
+    folder ``model``) and ``track_gain`` (None: the model's own when it is already tiny-onset, else the encoder's
+    default, 8)."""
+    from egosonics.models.frame_encoder import MotionFrameEncoder, MotionOnsetEncoder
+
+    motion = pipe.frame_encoder.motion if isinstance(pipe.frame_encoder, MotionOnsetEncoder) else pipe.frame_encoder
+    if not isinstance(motion, MotionFrameEncoder):
+        raise SystemExit(f"{model}: its frame encoder is not a motion encoder; train its generator on motion "
+                         "E_V first (preset tiny-motion or tiny-onset)")
+    settings = {k: motion.config[k] for k in ("input_size", "grid", "colour_grid", "flow_scale", "diff_scale")}
+    if track_gain is not None:
+        settings["track_gain"] = track_gain
+    elif isinstance(pipe.frame_encoder, MotionOnsetEncoder):
+        settings["track_gain"] = pipe.frame_encoder.config.track_gain  # what its generator was trained with
+    return MotionOnsetEncoder(**settings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="model folder to start from (its generator is kept)")
@@ -69,8 +87,9 @@ def main() -> None:
                         help="also train on the scenes of this egosonics synth folder (repeatable)")
     parser.add_argument("--real-weight", type=int, default=1, help="each real clip counts this many times (default: 1)")
     parser.add_argument("--track-gain", type=float,
-                        help="the track's value at an onset, as in the generator's training shards (default: the "
-                             "model's when it is already tiny-onset, else 1)")
+                        help="the track's value at an onset (default: the model's when it is already tiny-onset, "
+                             "else 8, what the generator's training shards have; a larger value than in training "
+                             "makes the generator follow the track more closely: docs/TRAINING.md)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -78,7 +97,6 @@ def main() -> None:
     import torch
 
     from egosonics.loading import load_pipeline
-    from egosonics.models.frame_encoder import MotionFrameEncoder, MotionOnsetEncoder
     from egosonics.training.onset import fit_onset_head, pooled_onset_rows
 
     torch.set_num_threads(1)
@@ -94,16 +112,7 @@ def main() -> None:
         features = dict(zip(everything, pool.map(clip_features, everything, chunksize=4), strict=True))
 
     pipe = load_pipeline(args.model)
-    motion = pipe.frame_encoder.motion if isinstance(pipe.frame_encoder, MotionOnsetEncoder) else pipe.frame_encoder
-    if not isinstance(motion, MotionFrameEncoder):
-        raise SystemExit(f"{args.model}: its frame encoder is not a motion encoder; train its generator on motion "
-                         "E_V first (preset tiny-motion or tiny-onset)")
-    settings = {k: motion.config[k] for k in ("input_size", "grid", "colour_grid", "flow_scale", "diff_scale")}
-    if args.track_gain is not None:
-        settings["track_gain"] = args.track_gain
-    elif isinstance(pipe.frame_encoder, MotionOnsetEncoder):
-        settings["track_gain"] = pipe.frame_encoder.config.track_gain  # what its generator was trained with
-    encoder = MotionOnsetEncoder(**settings)
+    encoder = untrained_head(pipe, args.model, args.track_gain)
     training = [features[p][0] for p in train_paths] * args.real_weight + [features[p][0] for p in synth_paths]
     summary = fit_onset_head(encoder, training, epochs=args.epochs, seed=args.seed)
     result = {"training_clips": [{"clip": p.stem, "source": source[p.stem]} for p in train_paths],

@@ -11,7 +11,9 @@
 #      trained on those real clips (counted 4 times) with the synthesized scenes, on generator C (C-mixed);
 #   4. measure: the generator with its own track, the head's, another clip's and none (scripts/trial_onset_oracle.py);
 #      held-out real clips (whole sources never trained on) beside the motion trial and the shipped model; unseen
-#      realistic and easy scenes; the head alone, leave-one-source-out (scripts/onset_head_cv.py).
+#      realistic and easy scenes; the head alone, leave-one-source-out (scripts/onset_head_cv.py);
+#   5. S: a generator trained on the synthesized windows only, measured end to end with every real clip held out in
+#      turn (scripts/onset_loso_eval.py).
 # Needs outputs/trial_motion/ (scripts/train_motion_trial.sh). Every stage resumes. One thread, niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,3 +63,48 @@ for stage in g8 g8b g8b_mixed; do
 done
 $PY scripts/onset_head_cv.py --out "$OUT/cv_real.json"
 $PY scripts/onset_head_cv.py --synth "$MOTION/synth_realistic" --synth-only --out "$OUT/cv_synth_only.json"
+
+# 5. Stage S: a generator that never heard real audio (synthesized windows only, gain 8 from the start, from the
+#    motion trial's starting model), so only the head learns from real footage and every real clip can be held out
+#    in turn: leave-one-source-out end to end over all 78 clips (scripts/onset_loso_eval.py), with heads trained on
+#    real clips only and on real clips (counted 4 times) with the scenes; the 27-clip split beside C; the oracle;
+#    the scenes.
+mkdir -p "$OUT/data8_synth/shards"
+for part in realistic easy; do
+    for shard in "$OUT/data8_$part"/shards/*.tar; do
+        ln -sf "$(realpath "$shard")" "$OUT/data8_synth/shards/${part}_$(basename "$shard")"
+    done
+done
+$EGO train syncronet     --config configs/trial_onset/train_syncronet_synth.yaml
+$EGO train video-to-text --config configs/trial_onset/train_video_to_text_synth.yaml
+GEN_S=$OUT/video_to_text_s/model
+[ -f "$OUT/model_s/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_S" --out "$OUT/model_s" \
+    --holdout-sources "$HOLDOUT" --seed 0 --track-gain 8
+$PY scripts/trial_onset_oracle.py --model "$OUT/model_s" --sources "$HOLDOUT" --out "$OUT/oracle_s.json"
+$PY scripts/real_clips_eval.py --model "$OUT/model_s" --out "$OUT/eval_real_heldout_s" --sources "$HOLDOUT" \
+    --baseline onset-trial-C="$OUT/model_g8b" --baseline default-model=default
+$PY scripts/onset_loso_eval.py --model "$GEN_S" --out "$OUT/loso_s" --track-gain 8 --baseline default-model=default
+$PY scripts/onset_loso_eval.py --model "$GEN_S" --out "$OUT/loso_s_mixed" --track-gain 8 --real-weight 4 --epochs 15 \
+    --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy" --baseline default-model=default
+# ... how closely S follows its own recorded onsets at a larger track value than in training (the first rows of the
+# oracle on the 51 clips outside the 27-clip split), then end to end with every clip held out at 12 and 16
+TRAIN_SOURCES="Derposoft/visually-indicated-sounds,MaskVAT/maskvat.github.io,XYPB/CondFoleyGen,YuanGongND/cav-mae,hkchengrex/MMAudio,luosiallen/Diff-Foley,v-iashin/SparseSync,v-iashin/SpecVQGAN,v-iashin/video_features,vasflow1/vasflow,yzxing87/Seeing-and-Hearing"
+for gain in 8 12 16 24; do
+    $PY scripts/trial_onset_oracle.py --model "$OUT/model_s" --sources "$TRAIN_SOURCES" --track-gain $gain \
+        --out "$OUT/oracle_s_train_g$gain.json"
+done
+for gain in 12 16; do
+    $PY scripts/onset_loso_eval.py --model "$GEN_S" --out "$OUT/loso_s_g$gain" --track-gain $gain \
+        --baseline default-model=default
+done
+$PY scripts/onset_loso_eval.py --model "$GEN_S" --out "$OUT/loso_s_mixed_g16" --track-gain 16 --real-weight 4 \
+    --epochs 15 --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy" --baseline default-model=default
+[ -f "$OUT/model_s_g16/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_S" \
+    --out "$OUT/model_s_g16" --holdout-sources "$HOLDOUT" --seed 0 --track-gain 16
+[ -f "$OUT/model_s_g16_mixed/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_S" \
+    --out "$OUT/model_s_g16_mixed" --holdout-sources "$HOLDOUT" --seed 0 --track-gain 16 --epochs 15 --real-weight 4 \
+    --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy"
+for stage in s s_g16 s_g16_mixed; do
+    $PY scripts/trial_synth_eval.py "$MOTION/eval_realistic_scenes" "$OUT/eval_realistic_$stage" --model "$OUT/model_$stage"
+    $PY scripts/trial_synth_eval.py "$MOTION/eval_easy_scenes" "$OUT/eval_easy_$stage" --model "$OUT/model_$stage"
+done

@@ -21,15 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from real_clips_eval import SETS  # the real clip folders (scripts/ is on the path of a script run from it)
-
-
-def features(path: Path) -> tuple:
-    import torch
-
-    torch.set_num_threads(1)
-    from egosonics.training.onset import recorded_onset_clip
-
-    return recorded_onset_clip(path)
+from train_onset_head import clip_features
 
 
 def main() -> None:
@@ -56,7 +48,7 @@ def main() -> None:
     source = {v: read_sources_table(v.parent).get(v.name, {}).get("source", "") for v in videos}
     synth = sorted(Path(args.synth).glob("*.mp4")) if args.synth else []
     with ProcessPoolExecutor(2) as pool:
-        data = dict(zip(videos + synth, pool.map(features, videos + synth, chunksize=4), strict=True))
+        data = dict(zip(videos + synth, pool.map(clip_features, videos + synth, chunksize=4), strict=True))
     synth_clips = [data[v][0] for v in synth]
     heads: dict[Path, MotionOnsetEncoder] = {}
     if args.synth_only:

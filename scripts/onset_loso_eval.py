@@ -38,8 +38,8 @@ from train_onset_head import clip_features, real_clips, untrained_head
 
 
 def folds(source: dict[str, str]) -> dict[str, tuple[list[str], list[str]]]:
-    """Clip → source repository ⇒ for each source, sorted: (the clips its head trains on, every other source's; its
-    own clips), both in ``source``'s order (the order of the clips changes what a head learns)."""
+    """Clip → source repository ⇒ for each source (by name): (the clips its head trains on, every other source's;
+    its own clips), both in ``source``'s order (the order of the clips changes what a head learns)."""
     return {held: ([c for c, s in source.items() if s != held], [c for c, s in source.items() if s == held])
             for held in sorted(set(source.values()))}
 
@@ -53,8 +53,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for decoding and flow (default: 2)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for generation (default: 1)")
     parser.add_argument("--track-gain", type=float,
-                        help="the track's value at an onset, as in the generator's training shards (default: the "
-                             "model's when it is already tiny-onset, else 8)")
+                        help="the track's value at an onset (default: the model's when it is already tiny-onset, "
+                             "else 8; above the generator's training value it follows the track more closely)")
     parser.add_argument("--synth", action="append", default=[], metavar="FOLDER",
                         help="also train every head on the scenes of this egosonics synth folder (repeatable)")
     parser.add_argument("--real-weight", type=int, default=1, help="each real clip counts this many times (default: 1)")

@@ -160,7 +160,7 @@ def main() -> None:
     score(out, owner, list(baselines), seed=args.seed, summary=summary)
 
 
-def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, summary: dict) -> dict:
+def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, summary: dict) -> None:
     """One ``egosonics evaluate`` run of OUT/pred (and OUT/baseline_NAME) against OUT/gt with the reference rows;
     the pooled tables over all clips and per clip set → OUT/real_clips_pooled.md and .json (with ``summary``)."""
     from egosonics.evaluation.evaluate import evaluate
@@ -180,7 +180,6 @@ def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, 
     print(text)
     if report["failed"]:
         print(f"failed: {report['failed']}")
-    return parts
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@
    each clip gets the audio generated for another clip (E_V from a different clip).
 5. Sound fits the event: a nearest-centroid classifier on log-mel statistics, fitted on ground-truth single-event
    clips (seed 4), classifies the generated audio of other single-event clips (seed 3); per clip and per class.
-6. The same table on the real clips of ../shared/data/real_clips (when present; --real-clips DIR or none).
+6. The real clips of ../shared/data/real_clips and real_clips_more (those present; --real-clips DIR,DIR or none),
+   linked, never copied: scored as ``scripts/real_clips_eval.py`` scores them (onsets pooled over clips, best lag,
+   the reference rows with another clip's audio as the chance row and the click track at motion stops, paired
+   bootstrap intervals; over all clips and per folder), and the per-clip means of step 4's table.
 7. RUN/model_card_metrics.json holds every number the card shows, with the model's sha256 and the settings;
    RUN/model_card_metrics.md is rendered from that file, and --card replaces the generated block of a model card
    (between the two marker lines of ``CARD_BEGIN``/``CARD_END``) with the same rendering. No number is typed.
@@ -40,7 +43,6 @@ from egosonics.errors import EgoSonicsError
 from egosonics.options import add_model_options, add_sampling_options, whole
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_CLIPS = REPO.parent / "shared" / "data" / "real_clips"
 METRICS_JSON = "model_card_metrics.json"
 STAMP = "stamp.json"
 CARD_BEGIN = "<!-- model_card.py: generated from model_card_metrics.json; edit the script, not these lines -->"
@@ -149,32 +151,46 @@ def generate_folder(pipe, src: Path, dst: Path, options) -> dict[Path, Path]:
 
 
 # ----------------------------------------------------------------------------------------------- 5. classes
-def classify(pipe, fit_dir: Path, test_dir: Path, pred_dir: Path, options) -> dict[str, Any]:
-    """Nearest-centroid classes of generated and ground-truth single-event audio, per clip and per class."""
+def event_class(json_path: Path) -> str:
+    """The class of a single-event clip (its sidecar JSON's first event; "none" without one)."""
+    events = json.loads(json_path.read_text())["events"]
+    return events[0]["class"] if events else "none"
+
+
+def single_clips(folder: Path) -> list[Path]:
+    """The sidecar JSONs of a folder of synthesized clips (the audio is beside each, as .wav)."""
+    return [p for p in sorted(folder.glob("*-*.json")) if p.name.startswith(("single", "scene"))]
+
+
+def centroid_classifier(fit_dir: Path) -> tuple[list[str], Any]:
+    """(classes, predict): nearest class centroid of log-mel statistics (standardised by their spread), fitted on the
+    ground-truth audio of ``fit_dir``'s clips; predict takes a mono waveform at 22,050 Hz."""
     import numpy as np
 
     from egosonics.evaluation.embeddings import logmel_stats
     from egosonics.media.audio import read_audio
 
-    def label(json_path: Path) -> str:
-        events = json.loads(json_path.read_text())["events"]
-        return events[0]["class"] if events else "none"
-
-    def clips(folder: Path) -> list[Path]:
-        return [p for p in sorted(folder.glob("*-*.json")) if p.name.startswith(("single", "scene"))]
-
-    generated = generate_folder(pipe, test_dir, pred_dir, options)
-    fit = [(label(p), logmel_stats(read_audio(p.with_suffix(".wav")))) for p in clips(fit_dir)]
+    fit = [(event_class(p), logmel_stats(read_audio(p.with_suffix(".wav")))) for p in single_clips(fit_dir)]
     classes = sorted({c for c, _ in fit})
     centroids = {c: np.mean([e for k, e in fit if k == c], axis=0) for c in classes}
     scale = np.std([e for _, e in fit], axis=0) + 1e-6
 
-    def predict(embedding: np.ndarray) -> str:
+    def predict(waveform: np.ndarray) -> str:
+        embedding = logmel_stats(waveform)
         return min(classes, key=lambda c: float(np.sum(((embedding - centroids[c]) / scale) ** 2)))
 
-    rows = [{"clip": p.stem, "class": label(p),
-             "generated": predict(logmel_stats(read_audio(generated[p.with_suffix(".mp4")]))),
-             "ground_truth": predict(logmel_stats(read_audio(p.with_suffix(".wav"))))} for p in clips(test_dir)]
+    return classes, predict
+
+
+def classify(pipe, fit_dir: Path, test_dir: Path, pred_dir: Path, options) -> dict[str, Any]:
+    """Nearest-centroid classes of generated and ground-truth single-event audio, per clip and per class."""
+    from egosonics.media.audio import read_audio
+
+    generated = generate_folder(pipe, test_dir, pred_dir, options)
+    classes, predict = centroid_classifier(fit_dir)
+    rows = [{"clip": p.stem, "class": event_class(p),
+             "generated": predict(read_audio(generated[p.with_suffix(".mp4")])),
+             "ground_truth": predict(read_audio(p.with_suffix(".wav")))} for p in single_clips(test_dir)]
     return {"n": len(rows), "classes": classes, "clips": rows, **class_summary(rows)}
 
 
@@ -263,10 +279,39 @@ def render(m: dict[str, Any]) -> str:
             heard = ", ".join(f"{k} {v}" for k, v in c["heard_as"].items()) or "—"
             lines.append(f"| {name} | {c['n']} | {c['generated_correct']}/{c['n']} | {heard} | "
                          f"{c['ground_truth_correct']}/{c['n']} |")
-    if m.get("real_table"):
-        lines += ["", f"Real clips (`{shown(s['real_clips'])}`, never seen in training):", "",
-                  markdown_table(m["real_table"])]
+    real = m.get("real")
+    if real:
+        from egosonics.evaluation.sync.pooled import restricted_markdown
+
+        folders = ", ".join(f"`{shown(f)}`" for f in s["real_clips"])
+        lines += ["", f"Real clips ({folders}; {len(real['clips'])} clips, never seen in training), onsets pooled "
+                      "over clips (±50 ms, first 0.25 s left out), best lag of the onset envelopes within ±2 s, "
+                      "paired bootstrap 95 % intervals against another clip's recorded audio (the chance row; "
+                      "docs/EVAL.md):", ""]
+        lines += [restricted_markdown(name, part) for name, part in real["parts"].items()]
+        lines += ["Against the bars for real footage (issue 12):", "", "| bar | measured | |", "|---|---|---|"]
+        for label, text, met in _real_bars(real["parts"]["all"]):
+            lines.append(f"| {label} | {text} | {'met' if met else 'NOT met'} |")
+        lines += ["", "Per-clip means of the same run (noisy on clips with 1–8 onsets; the pooled table is the "
+                      "measure):", "", markdown_table(real["table"])]
     return "\n".join(lines) + "\n"
+
+
+def _real_bars(part: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """Issue 12's bars on real clips, from the pooled section over all clips: (label, measured, met)."""
+    ours, chance, click = (part["systems"][k] for k in ("ours", "other-clip", "click-stops"))
+    d = part["differences"]["ours - other-clip"]
+    low, high = d["f1_ci95"]
+    in_sync = round(ours["lag_share"] * ours["n_clips"])
+    return [("pooled onset F1 ≥ 1.5 × chance (another clip's audio)",
+             f"{ours['f1']:.3f} vs {chance['f1']:.3f} ({ours['f1'] / chance['f1']:.2f} ×)" if chance["f1"] else
+             f"{ours['f1']:.3f} vs 0", ours["f1"] >= 1.5 * chance["f1"]),
+            ("pooled onset F1 above the click track at motion stops", f"{ours['f1']:.3f} vs {click['f1']:.3f}",
+             ours["f1"] > click["f1"]),
+            ("95 % interval of (ours − chance) above 0", f"{d['f1']:+.3f} [{low:+.3f}, {high:+.3f}]", low > 0),
+            ("best lag within ±0.1 s on ≥ 25 % of clips",
+             f"{ours['lag_share']:.3f} ({in_sync} of {ours['n_clips']}; chance {chance['lag_share']:.3f})",
+             ours["lag_share"] >= 0.25)]
 
 
 def update_card(card: Path, tables: str) -> None:
@@ -288,12 +333,22 @@ def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any],
     from egosonics.options import generate_options
 
     options = generate_options(args)
-    real = None if args.real_clips == "none" else Path(args.real_clips)
+    if args.real_clips == "none":
+        real = None
+    elif args.real_clips is None:
+        from real_clips_eval import SETS  # scripts/ is on the path of a script run from it
+
+        real = [str(folder) for folder in SETS.values() if folder.is_dir()] or None
+    else:
+        real = [str(Path(folder)) for folder in args.real_clips.split(",") if folder]
+        missing = [folder for folder in real if not Path(folder).is_dir()]
+        if missing:
+            raise CardError(f"{missing[0]}: --real-clips: no such folder")
     # the waveform stage --vocoder resolves to (learned by default when the folder has vocoder/)
     vocoder = args.vocoder or ("learned" if (model / "vocoder" / "config.json").is_file() else "griffin-lim")
     settings = {"vocoder": vocoder, "n": args.n, "n_single": args.n_single, "scene_seed": SCENE_SEED,
                 "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": DIFFICULTY,
-                "real_clips": str(real) if real is not None and real.is_dir() else None,
+                "real_clips": real,
                 **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}
     return settings, options
 
@@ -310,7 +365,6 @@ def measure(args: argparse.Namespace) -> Path:
         raise CardError(f"{model}: model folder not found")
     # 1. The key.
     settings, options = run_settings(args, model)
-    real = Path(settings["real_clips"]) if settings["real_clips"] else None
     digest = model_digest(model)
     run = claim(run_folder(out, {**digest, "settings": settings}), {**digest, "settings": settings}, redo=args.redo)
     where = resolve_device(args.device)
@@ -335,12 +389,19 @@ def measure(args: argparse.Namespace) -> Path:
     classes = classify(pipe, fit, test, run / "single_pred", options)
     metrics: dict[str, Any] = {**digest, "model": str(model), "settings": settings, "table": report["table"],
                                "classification": classes, "generation_s": round(generation_s, 1)}
-    # 6. Real clips.
-    if real is not None:
-        generate_folder(pipe, real, run / "real_pred", options)
-        metrics["real_table"] = evaluate(run / "real_pred", real, run / "real_report",
-                                         references=("ground-truth", "vocoder-ceiling", "other-clip",
-                                                     "shifted-0.5s"))["table"]
+    # 6. Real clips, scored as scripts/real_clips_eval.py scores them.
+    if settings["real_clips"]:
+        from real_clips_eval import link_clips, score
+
+        folders = {Path(f).name: Path(f) for f in settings["real_clips"]}
+        if len(folders) < len(settings["real_clips"]):
+            raise CardError(f"--real-clips: two folders named alike: {settings['real_clips']}")
+        owner = link_clips(run / "real", sets=folders)
+        generate_folder(pipe, run / "real" / "gt", run / "real" / "pred", options)
+        result = score(run / "real", owner, [], seed=settings["seed"], summary={"model": str(model)})
+        if result["failed"]:
+            raise CardError(f"{run / 'real'}: scoring failed for {result['failed']}")
+        metrics["real"] = {"clips": owner, "parts": result["parts"], "table": result["table"]}
     metrics["total_s"] = round(time.perf_counter() - started, 1)
     # 7. The model must still be the one measured.
     if model_digest(model)["model_sha256"] != digest["model_sha256"]:
@@ -358,7 +419,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default="outputs/default_model/eval")
     add_model_options(parser)  # the sampling options of `egosonics generate`, with its defaults
     add_sampling_options(parser)
-    parser.add_argument("--real-clips", default=str(REAL_CLIPS), help="real clips to score too, or 'none'")
+    parser.add_argument("--real-clips", default=None, metavar="DIR[,DIR]",
+                        help="folders of real clips to score too, or 'none' (default: ../shared/data/real_clips "
+                             "and real_clips_more, those present)")
     parser.add_argument("--redo", action="store_true", help="remove outputs of another model or other settings "
                                                              "and redo them (default: refuse)")
     parser.add_argument("--render", metavar="JSON", default=None,

@@ -22,23 +22,22 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 SETS = {"real_clips": REPO.parent / "shared" / "data" / "real_clips",
         "real_clips_more": REPO.parent / "shared" / "data" / "real_clips_more"}
 REFERENCES = ("ground-truth", "vocoder-ceiling", "silence", "other-clip", "shifted-0.5s", "click-stops")
 
 
-def link_clips(out: Path, sources: set[str] | None = None) -> dict[str, str]:
-    """OUT/gt/NAME.mp4 → the shared clip (symlinks), only clips from ``sources`` when given; returns clip → set."""
+def link_clips(out: Path, sources: set[str] | None = None, sets: dict[str, Path] | None = None) -> dict[str, str]:
+    """OUT/gt/NAME.mp4 → the clips of ``sets`` (name → folder; default ``SETS``) as symlinks, never copies; only clips
+    from ``sources`` when given. Returns clip → set name."""
     from egosonics.training.vocoder import read_sources_table
 
     gt = out / "gt"
     gt.mkdir(parents=True, exist_ok=True)
     owner = {}
     found_sources = set()
-    for set_name, folder in SETS.items():
+    for set_name, folder in (SETS if sets is None else sets).items():
         table = read_sources_table(folder)
         for video in sorted(folder.glob("*.mp4")):
             source = table.get(video.name, {}).get("source", "")
@@ -62,11 +61,12 @@ def pending(out: Path, pred: str = "pred", clips: set[str] | None = None) -> lis
             if (clips is None or v.stem in clips) and not (out / pred / f"{v.stem}.egosonics.mp4").exists()]
 
 
-def generate_with(pipe, videos: list[Path], folder: Path) -> None:
-    """``egosonics generate``'s defaults (20 DDIM steps, guidance 3, seed 0) for ``videos`` into ``folder``."""
+def generate_with(pipe, videos: list[Path], folder: Path, options=None) -> None:
+    """``videos`` into ``folder`` with ``options`` (default: ``egosonics generate``'s, 20 DDIM steps, guidance 3,
+    seed 0)."""
     from egosonics.generate import GenerateOptions, generate_files
 
-    report = generate_files(pipe, videos, folder, GenerateOptions())
+    report = generate_files(pipe, videos, folder, options or GenerateOptions())
     if report.failed:
         raise SystemExit(f"generation failed: {report.failed}")
 
@@ -81,47 +81,6 @@ def generate(model: str | None, out: Path, threads: int, pred: str = "pred", voc
         return
     torch.set_num_threads(threads)
     generate_with(load_pipeline(model, vocoder=vocoder), todo, out / pred)
-
-
-def subset(section: dict, clips: set[str]) -> dict:
-    """The pooled section recomputed over a subset of clips."""
-    from egosonics.evaluation.sync.pooled import OnsetCounts, PooledConfig, lag_share, paired_bootstrap, pooled_f1
-
-    config = PooledConfig(**section["config"])
-    rows = [r for r in section["clips"] if r["clip_id"] in clips]
-    names = list(section["systems"])
-
-    def counts(name: str) -> list[OnsetCounts]:
-        return [OnsetCounts(r[name]["hits"], r[name]["n_estimated"], r["n_reference"]) for r in rows]
-
-    def lags(name: str) -> np.ndarray:
-        return np.array([np.nan if r[name]["lag_s"] is None else r[name]["lag_s"] for r in rows], dtype=np.float64)
-
-    systems = {n: {**pooled_f1(counts(n)), "lag_share": lag_share(lags(n), config.lag_tolerance_s),
-                   "n_clips": len(rows)} for n in names}
-    chance = config.chance
-    differences = {f"{n} - {chance}": paired_bootstrap(np.array([(c.hits, c.n_estimated, c.n_reference)
-                                                                for c in counts(n)]),
-                                                       np.array([(c.hits, c.n_estimated, c.n_reference)
-                                                                 for c in counts(chance)]),
-                                                       lags_a=lags(n), lags_b=lags(chance), config=config)
-                   for n in names if n != chance}
-    return {"systems": systems, "differences": differences}
-
-
-def table(name: str, part: dict) -> str:
-    lines = [f"### {name} ({next(iter(part['systems'].values()))['n_clips']} clips)", "",
-             "| system | pooled F1 | precision | recall | hits / est. / ref. | lag share (±0.1 s) | "
-             "F1 − chance [95 % CI] | lag share − chance [95 % CI] |", "|---|---|---|---|---|---|---|---|"]
-    for system, s in part["systems"].items():
-        d = part["differences"].get(f"{system} - other-clip")
-        f1_diff = (f"{d['f1']:+.3f} [{d['f1_ci95'][0]:+.3f}, {d['f1_ci95'][1]:+.3f}]" if d and "f1_ci95" in d
-                   else "(chance)")
-        lag_diff = (f"{d['lag_share']:+.3f} [{d['lag_share_ci95'][0]:+.3f}, {d['lag_share_ci95'][1]:+.3f}]"
-                    if d and "lag_share_ci95" in d else "")
-        lines.append(f"| {system} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['hits']} / "
-                     f"{s['n_estimated']} / {s['n_reference']} | {s['lag_share']:.3f} | {f1_diff} | {lag_diff} |")
-    return "\n".join(lines) + "\n"
 
 
 def parse_baselines(items: list[str]) -> dict[str, str | None]:
@@ -160,26 +119,27 @@ def main() -> None:
     score(out, owner, list(baselines), seed=args.seed, summary=summary)
 
 
-def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, summary: dict) -> None:
+def score(out: Path, owner: dict[str, str], baselines: list[str], *, seed: int, summary: dict) -> dict:
     """One ``egosonics evaluate`` run of OUT/pred (and OUT/baseline_NAME) against OUT/gt with the reference rows;
-    the pooled tables over all clips and per clip set → OUT/real_clips_pooled.md and .json (with ``summary``)."""
+    the pooled tables over all clips and per clip set → OUT/real_clips_pooled.md and .json (``summary``, "parts",
+    "table": the per-clip means, "failed"), which it also returns."""
     from egosonics.evaluation.evaluate import evaluate
+    from egosonics.evaluation.sync.pooled import restrict, restricted_markdown
 
     report = evaluate(out / "pred", out / "gt", out / "report", references=REFERENCES, seed=seed,
                       baselines={name: str(out / f"baseline_{name}") for name in baselines})
     section = report["pooled_sync"]
-    parts = {"all": subset(section, set(owner))}
-    for set_name in SETS:
-        clips = {c for c, s in owner.items() if s == set_name}
-        if clips:
-            parts[set_name] = subset(section, clips)
-    text = "\n".join(table(name, part) for name, part in parts.items())
+    parts = {"all": restrict(section, set(owner))}
+    for set_name in dict.fromkeys(owner.values()):
+        parts[set_name] = restrict(section, {c for c, s in owner.items() if s == set_name})
+    text = "\n".join(restricted_markdown(name, part) for name, part in parts.items())
+    result = {**summary, "parts": parts, "table": report["table"], "failed": report["failed"]}
     (out / "real_clips_pooled.md").write_text(text)
-    (out / "real_clips_pooled.json").write_text(json.dumps({**summary, "parts": parts,
-                                                            "failed": report["failed"]}, indent=1, default=float))
+    (out / "real_clips_pooled.json").write_text(json.dumps(result, indent=1, default=float))
     print(text)
     if report["failed"]:
         print(f"failed: {report['failed']}")
+    return result
 
 
 if __name__ == "__main__":

@@ -111,12 +111,39 @@ def metrics(model: Path) -> dict:
              {"clip": "single-3-00001", "class": "impact", "generated": "chop", "ground_truth": "impact"},
              {"clip": "single-3-00002", "class": "saw", "generated": "saw", "ground_truth": "saw"},
              {"clip": "single-3-00003", "class": "saw", "generated": "saw", "ground_truth": "chop"}]
-    return {**card.model_digest(model), "model": str(model), "settings": {**SETTINGS, "real_clips": "/clips"},
+    return {**card.model_digest(model), "model": str(model), "settings": {**SETTINGS, "real_clips": ["/A", "/B"]},
             "table": [row("ours", 0.974, 0.966, 0.089, 0.82), row("ours", 0.974, 0.966, 0.089, 0.82) | {
                 "system": "other-clip E_V", "onset F1 (events)": 0.094}, row("ground-truth", 1.0, 1.0, 0.095, 0.0)],
             "classification": {"n": len(clips), "classes": ["chop", "footsteps", "impact", "saw"], "clips": clips,
                                **card.class_summary(clips)},
-            "real_table": [row("ours", 0.101, 0.136, 0.098, 32.4)], "generation_s": 60.0, "total_s": 600.0}
+            "real": real_section(), "generation_s": 60.0, "total_s": 600.0}
+
+
+# Crafted real-clip counts (hits, estimated onsets, best lag in s) per clip and system: ours hits half of every clip's
+# onsets (pooled F1 0.5, 3 of 4 lags within 0.1 s); another clip's audio 2 of 12 (F1 2 / 12), no lag in sync; the
+# click track 2 hits of 7 for 12 onsets (F1 4 / 19).
+REAL_CLIPS = {"c1": ("A", 4, {"ours": (2, 4, 0.0), "other-clip": (1, 4, 1.0), "click-stops": (1, 2, 0.5)}),
+              "c2": ("A", 2, {"ours": (1, 2, 0.05), "other-clip": (0, 3, None), "click-stops": (1, 2, 0.0)}),
+              "c3": ("B", 4, {"ours": (2, 4, -1.5), "other-clip": (1, 3, 0.3), "click-stops": (0, 2, 1.2)}),
+              "c4": ("B", 2, {"ours": (1, 2, 0.0), "other-clip": (0, 2, -0.7), "click-stops": (0, 1, 0.6)})}
+
+
+def real_section(lag: float | None = None) -> dict:
+    """The "real" block of the metrics JSON as model_card.py builds it from real_clips_eval.score (``lag``: every lag
+    of ours replaced)."""
+    from dataclasses import asdict
+
+    from egosonics.evaluation.sync.pooled import PooledConfig, restrict
+
+    clips = [{"clip_id": clip, "n_reference": n_ref,
+              **{system: {"hits": h, "n_estimated": e, "lag_s": lag if lag is not None and system == "ours" else l}
+                 for system, (h, e, l) in systems.items()}} for clip, (_, n_ref, systems) in REAL_CLIPS.items()]
+    section = {"config": asdict(PooledConfig(bootstrap=200)), "systems": dict.fromkeys(sorted(REAL_CLIPS["c1"][2])),
+               "clips": clips}
+    owner = {clip: folder for clip, (folder, _, _) in REAL_CLIPS.items()}
+    parts = {"all": restrict(section, set(owner))}
+    parts |= {folder: restrict(section, {c for c, f in owner.items() if f == folder}) for folder in ("A", "B")}
+    return {"clips": owner, "parts": parts, "table": [{"system": "ours", "n": 4, "onset F1 (events)": 0.101}]}
 
 
 def test_the_tables_are_rendered_from_the_json(models) -> None:
@@ -139,7 +166,24 @@ def test_the_tables_are_rendered_from_the_json(models) -> None:
     assert "| AV-Align within 10 % of ground truth's | 0.089 vs 0.095 (-6.3%) | met |" in text
     assert "| class of single-event audio ≥ 70 % | 0.50 (2 of 4; ground truth itself 0.75) | NOT met |" in text
     assert "| E_V of another clip halves onset F1 | 0.974 → 0.094 | met |" in text
-    assert "Real clips (`/clips`" in text and "| ours | 2 | 0.101 |" in text
+    # Real clips: the pooled tables (all clips, then per folder), the bars judged from them, the per-clip means.
+    assert "Real clips (`/A`, `/B`; 4 clips, never seen in training)" in text
+    assert "### all (4 clips)" in text and "### A (2 clips)" in text and "### B (2 clips)" in text
+    assert "| ours | 0.500 | 0.500 | 0.500 | 6 / 12 / 12 | 0.750 |" in text
+    assert text.index("| ours | 0.500") < text.index("| click-stops | 0.211")  # ours first, whatever the order
+    part_a = m["real"]["parts"]["A"]["systems"]  # recomputed over clips c1 and c2 alone
+    assert (part_a["click-stops"]["hits"], part_a["click-stops"]["n_estimated"], part_a["click-stops"]["n_reference"],
+            part_a["click-stops"]["lag_share"]) == (2, 4, 6, 0.5)
+    assert "| other-clip | 0.167 | 0.167 | 0.167 | 2 / 12 / 12 | 0.000 | (chance) |" in text
+    assert "| click-stops | 0.211 | 0.286 | 0.167 | 2 / 7 / 12 | 0.250 |" in text
+    assert "| pooled onset F1 ≥ 1.5 × chance (another clip's audio) | 0.500 vs 0.167 (3.00 ×) | met |" in text
+    assert "| pooled onset F1 above the click track at motion stops | 0.500 vs 0.211 | met |" in text
+    assert re.search(r"\| 95 % interval of \(ours − chance\) above 0 \| \+0\.333 \[\+0\.\d+, \+0\.\d+\] \| met \|",
+                     text)  # ours beats chance on every clip: every resample is above 0
+    assert "| best lag within ±0.1 s on ≥ 25 % of clips | 0.750 (3 of 4; chance 0.000) | met |" in text
+    assert "| ours | 4 | 0.101 |" in text
+    m["real"] = json.loads(json.dumps(real_section(lag=1.0)))
+    assert "| best lag within ±0.1 s on ≥ 25 % of clips | 0.000 (0 of 4; chance 0.000) | NOT met |" in card.render(m)
     # Another number in the JSON, another table.
     m["table"][0]["onset F1 (events)"] = 0.5
     assert "| onset F1 (±50 ms) ≥ 0.6 | 0.500 | NOT met |" in card.render(m)

@@ -48,6 +48,37 @@ def test_params_validate_and_round_trip_through_dict():
         SpectrogramParams(db_floor=0.0, db_ceiling=-10.0)
     with pytest.raises(ValueError, match="unknown spectrogram parameters"):
         SpectrogramParams.from_dict({"hop": 3})
+    with pytest.raises(ValueError, match=r"unknown freq_pooling 'max'; choose from \['db', 'power'\]"):
+        SpectrogramParams(freq_pooling="max")
+    power = SpectrogramParams(model_size=(32, 256), freq_pooling="power")
+    assert SpectrogramParams.from_dict(power.to_dict()) == power
+    # A model folder saved before the option existed has no freq_pooling: it keeps the dB means it was trained on.
+    older = {k: v for k, v in power.to_dict().items() if k != "freq_pooling"}
+    assert SpectrogramParams.from_dict(older).freq_pooling == "db"
+
+
+def test_power_pooling_keeps_a_narrow_tone_that_db_pooling_buries():
+    t = np.arange(N) / SR
+    # A sine at -20 dB on bin 100 (row 3 of 32) over noise at about -90 dB.
+    tone = 0.1 * np.sin(2 * np.pi * 100 * DEFAULT_PARAMS.bin_hz * t)
+    quiet = 3e-5 * np.random.default_rng(0).standard_normal(N)
+    unit = waveform_to_unit(torch.tensor(tone + quiet, dtype=torch.float32))
+    to_db = DEFAULT_PARAMS.db_ceiling - DEFAULT_PARAMS.db_floor
+    rows = {pool: to_model_image(unit, SpectrogramParams(model_size=(32, 256), freq_pooling=pool))
+            for pool in ("db", "power")}
+    peak_db = float(unit[100, 10:-10].mean()) * to_db + DEFAULT_PARAMS.db_floor  # -20 dB
+    # The power of 32 bins: the tone's (a Hann window spreads it as 1 + 2 × 0.5² of its peak's) over 32, so 13.3 dB
+    # below its peak; the mean of the 32 bins' dB values drops it into the noise.
+    power_db = float(rows["power"][3, 10:-10].mean()) * to_db + DEFAULT_PARAMS.db_floor
+    mean_db = float(rows["db"][3, 10:-10].mean()) * to_db + DEFAULT_PARAMS.db_floor
+    assert peak_db == pytest.approx(-20, abs=0.1)
+    assert power_db == pytest.approx(peak_db + 10 * math.log10(1.5 / 32), abs=0.3)  # measured -33.29
+    assert mean_db < peak_db - 60  # measured -92.9
+    # Elsewhere (noise only) both poolings agree within a few dB, and a constant image stays what it was.
+    assert abs(float(rows["power"][20].mean() - rows["db"][20].mean())) * to_db < 4
+    flat = torch.full((1024, 430), 0.3)
+    assert torch.allclose(to_model_image(flat, SpectrogramParams(freq_pooling="power")), torch.full((512, 512), 0.3),
+                          atol=1e-5)
 
 
 def test_full_scale_sine_is_0_db_and_silence_is_0():

@@ -112,6 +112,12 @@ PRESETS["tiny-motion"] = replace(PRESETS["tiny"], name="tiny-motion", frame_enco
 # ``tiny-motion`` whose E_V carries an onset track (``motion-onset``): its head is trained on real clips
 # (scripts/train_onset_head.py), its generator on shards whose track comes from each target's own audio.
 PRESETS["tiny-onset"] = replace(PRESETS["tiny"], name="tiny-onset", frame_encoder="motion-onset")
+# ``tiny`` whose 32 frequency rows hold the mean power of their 32 bins instead of the mean of their dB values, so
+# that a narrow ringing tone is not buried by its quiet neighbours (``SpectrogramParams.freq_pooling``; impacts heard
+# as impacts through the image: 8 of 10 instead of 0). Its images are brighter: standardised by their own statistics
+# (mean 0.152, std 0.140 on synthesized easy scenes, against 0.129 and 0.128 with dB means).
+PRESETS["tiny-power"] = replace(PRESETS["tiny"], name="tiny-power", pixel_norm=(0.15, 0.14),
+                                spectrogram=SpectrogramParams(model_size=(32, 256), freq_pooling="power"))
 
 
 def get_preset(name: str) -> Preset:

@@ -4,7 +4,8 @@ Layout: tensors are [..., frequency, time] with row 0 = 0 Hz (PNG files and figu
 
     waveform [n]  ──stft_magnitude──►  |STFT| [1024, 430]  ──magnitude_to_unit──►  image [1024, 430] in [0, 1]
     image [1024, 430]  ──to_model_image──►  [512, 512]          (frequency: mean of bin pairs; time: linear 430 → 512)
-                                            (the tiny preset: [32, 256], means of 32 bins)
+                                            (the tiny preset: [32, 256], means of 32 bins; with
+                                            ``freq_pooling="power"`` the dB of their mean power)
     image [1024, 430]  ──to_superres_image──►  [1024, 512]      (time only)
 
 Inverses: ``unit_to_magnitude`` is exact (up to clipping at the dB range); ``from_superres_image`` is the exact left
@@ -16,6 +17,7 @@ super-resolution CNN's job, paper Sec. E). Phase is discarded; ``griffin_lim`` e
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import torch
@@ -112,12 +114,19 @@ def _apply(image: torch.Tensor, rows: np.ndarray | None, cols: np.ndarray | None
 
 
 def to_model_image(image: torch.Tensor, params: SpectrogramParams = DEFAULT_PARAMS) -> torch.Tensor:
-    """[..., 1024, T] → [..., 512, 512]: mean of groups of frequency bins (pairs at 512 rows), linear in time."""
+    """[..., 1024, T] → [..., 512, 512]: groups of frequency bins (pairs at 512 rows) merged as ``params.freq_pooling``
+    says (the mean of their values, or the value of their mean power), linear in time."""
     freq_out, time_out = params.model_size
     if image.shape[-2] % freq_out:
         raise ValueError(f"{image.shape[-2]} frequency rows cannot be averaged down to {freq_out}")
     forward, _ = _time_resampler(image.shape[-1], time_out)
-    return _apply(image, _group_mean(image.shape[-2], freq_out), forward)
+    groups = _group_mean(image.shape[-2], freq_out)
+    if params.freq_pooling == "db":
+        return _apply(image, groups, forward)
+    # "power": unit → power over the floor's (exp of the dB range), mean per group, back to unit
+    span = (params.db_ceiling - params.db_floor) * math.log(10) / 10  # the dB range in natural-log units of power
+    power = _apply(torch.exp(image.float() * span), groups, None)  # float32: exp(23) overflows float16
+    return _apply((torch.log(power) / span).clamp(0.0, 1.0).to(image.dtype), None, forward)
 
 
 def from_model_image(image: torch.Tensor, num_frames: int, params: SpectrogramParams = DEFAULT_PARAMS) -> torch.Tensor:

@@ -280,3 +280,41 @@ def markdown(section: dict[str, Any], *, per_clip: bool = True) -> str:
                      for n in names]
             lines.append(f"| {row['clip_id']} | {row['n_reference']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def restrict(section: dict[str, Any], clips: set[str]) -> dict[str, Any]:
+    """The pooled systems and the differences against chance of ``compute``'s section, recomputed over ``clips`` (one
+    clip set of several scored together, so that every set shares the run's chance row)."""
+    config = PooledConfig(**section["config"])
+    rows = [r for r in section["clips"] if r["clip_id"] in clips]
+    names = list(section["systems"])
+
+    def counts(name: str) -> np.ndarray:
+        return np.array([(r[name]["hits"], r[name]["n_estimated"], r["n_reference"]) for r in rows], dtype=np.int64)
+
+    def lags(name: str) -> np.ndarray:
+        return np.array([math.nan if r[name]["lag_s"] is None else r[name]["lag_s"] for r in rows], dtype=np.float64)
+
+    systems = {n: {**pooled_f1(counts(n)), "lag_share": lag_share(lags(n), config.lag_tolerance_s),
+                   "n_clips": len(rows)} for n in names}
+    differences = {f"{n} - {config.chance}": paired_bootstrap(counts(n), counts(config.chance), lags_a=lags(n),
+                                                              lags_b=lags(config.chance), config=config)
+                   for n in names if n != config.chance and config.chance in names}
+    return {"systems": systems, "differences": differences}
+
+
+def restricted_markdown(name: str, part: dict[str, Any], chance: str = DEFAULT_POOLED.chance) -> str:
+    """One ``restrict`` result as a Markdown table headed ``name (N clips)``: pooled F1, P, R, counts, lag share and
+    each system's difference from ``chance`` with its 95 % interval; ``ours`` first, then the others in their order."""
+    lines = [f"### {name} ({next(iter(part['systems'].values()))['n_clips']} clips)", "",
+             "| system | pooled F1 | precision | recall | hits / est. / ref. | lag share (±0.1 s) | "
+             "F1 − chance [95 % CI] | lag share − chance [95 % CI] |", "|---|---|---|---|---|---|---|---|"]
+    for system in sorted(part["systems"], key=lambda name: name != "ours"):
+        s, d = part["systems"][system], part["differences"].get(f"{system} - {chance}")
+        f1_diff = (f"{d['f1']:+.3f} [{d['f1_ci95'][0]:+.3f}, {d['f1_ci95'][1]:+.3f}]" if d and "f1_ci95" in d
+                   else "(chance)" if system == chance else "")
+        lag_diff = (f"{d['lag_share']:+.3f} [{d['lag_share_ci95'][0]:+.3f}, {d['lag_share_ci95'][1]:+.3f}]"
+                    if d and "lag_share_ci95" in d else "")
+        lines.append(f"| {system} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['hits']} / "
+                     f"{s['n_estimated']} / {s['n_reference']} | {s['lag_share']:.3f} | {f1_diff} | {lag_diff} |")
+    return "\n".join(lines) + "\n"

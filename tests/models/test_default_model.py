@@ -36,7 +36,7 @@ def test_default_model_is_complete_small_and_has_a_model_card(pipe):
     assert sum(p.stat().st_size for p in files) <= 50 * 2**20
     assert not [p for p in files if p.suffix in (".bin", ".pt", ".pkl", ".ckpt")]  # safetensors only
     assert (DEFAULT_MODEL_DIR / "MODEL_CARD.md").stat().st_size > 1000
-    assert pipe.config.preset == "tiny"
+    assert pipe.config.preset == "tiny-power" and pipe.spectrogram_params.freq_pooling == "power"
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ path and back through Griffin-Lim (32 iterations, seed 0), and ``scripts/model_c
     POOL:ROWS             the model image with ROWS frequency rows (256 time columns, as ``tiny``) and back by
                           ``from_model_image`` (linear in frequency), the rows merged by dB means (POOL ``db``, the
                           shipped model's) or by power (``power``; ``SpectrogramParams.freq_pooling``)
-    default+superres      the shipped model's image and its trained super-resolution CNN: what its generator's best
-                          image becomes
+    default+superres      the shipped model's image layout and its super-resolution CNN: what its generator's best
+                          image becomes (since 2026-12-01 power rows and an untrained CNN, so the same as power:32)
     FOLDER+superres       the same for each ``--model`` folder (its own row layout and CNN)
 
 No generator is involved: a layout that loses a class here loses it for every model trained on it. Writes

@@ -35,8 +35,15 @@ done
 $EGO -q prepare "$OUT/real_train" "$OUT/data_real" --rms-threshold -70 --max-windows 3 --videos-per-shard 20 \
     --workers "$WORKERS" --encoder motion
 
-# 2. The starting model, then the two stages.
-[ -f "$OUT/init/model/model_index.json" ] || nice -n 10 $PY scripts/trial_motion_init.py "$OUT/init/model"
+# 2. The starting model, then the two stages. The trials start from the default model shipped before 2026-12-01
+#    (`tiny`, dB-mean rows; the one shipped now is `tiny-power`), taken from the repository's history.
+OLD_DEFAULT=$OUT/init/tiny_default_c5007c4
+if [ ! -f "$OLD_DEFAULT/model_index.json" ]; then
+    mkdir -p "$OLD_DEFAULT"
+    git archive c5007c4 src/egosonics/assets/default_model | tar -x -C "$OLD_DEFAULT" --strip-components=4
+fi
+[ -f "$OUT/init/model/model_index.json" ] || nice -n 10 $PY scripts/trial_motion_init.py "$OUT/init/model" \
+    --from "$OLD_DEFAULT"
 $EGO train syncronet     --config configs/trial_motion/train_syncronet.yaml
 $EGO train video-to-text --config configs/trial_motion/train_video_to_text.yaml
 MODEL=$OUT/video_to_text/model

@@ -1,11 +1,13 @@
-"""The motion trial's starting model: the shipped default model with its frame encoder swapped for ``motion``.
+"""The motion trial's starting model: a ``tiny`` model with its frame encoder swapped for ``motion``.
 
     .venv/bin/python scripts/trial_motion_init.py OUT_FOLDER [--from FOLDER]
 
 The base UNet, the super-resolution CNN and the scheduler do not depend on the frame encoder and are kept as they
 are; Syncronet and the video-to-text MLP keep their weights too (same 512-d E_V contract), but what their input means
 changes, so the trial fine-tunes both on E_V of ``egosonics prepare --encoder motion``. The folder's preset becomes
-``tiny-motion``. The shipped model folder itself is only read.
+``tiny-motion``. The source folder itself is only read. The trials started from the default model shipped before
+2026-12-01 (``tiny``); scripts/train_motion_trial.sh takes it from the repository's history and passes it with
+``--from`` (the one shipped since is ``tiny-power``, refused here).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def main() -> None:
 
     pipe = load_pipeline(args.source)
     if pipe.config.preset != "tiny":
-        raise SystemExit(f"{args.source or 'default model'}: preset {pipe.config.preset!r}, expected 'tiny'")
+        raise SystemExit(f"{args.source or 'default model'}: preset {pipe.config.preset!r}, expected 'tiny' (the model "
+                         "shipped before 2026-12-01: scripts/train_motion_trial.sh extracts it from git history)")
     encoder = build_frame_encoder("motion")
     if encoder.embedding_dim != pipe.syncronet.config.video_dim:
         raise SystemExit(f"motion E_V is {encoder.embedding_dim}-d, "

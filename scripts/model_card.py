@@ -164,7 +164,7 @@ def single_clips(folder: Path) -> list[Path]:
 
 def centroid_classifier(fit_dir: Path) -> tuple[list[str], Any]:
     """(classes, predict): nearest class centroid of log-mel statistics (standardised by their spread), fitted on the
-    ground-truth audio of ``fit_dir``'s clips; predict takes a mono waveform at 22,050 Hz."""
+    ground-truth audio of ``fit_dir``'s clips; predict takes a clip's ``logmel_stats`` embedding."""
     import numpy as np
 
     from egosonics.evaluation.embeddings import logmel_stats
@@ -175,8 +175,7 @@ def centroid_classifier(fit_dir: Path) -> tuple[list[str], Any]:
     centroids = {c: np.mean([e for k, e in fit if k == c], axis=0) for c in classes}
     scale = np.std([e for _, e in fit], axis=0) + 1e-6
 
-    def predict(waveform: np.ndarray) -> str:
-        embedding = logmel_stats(waveform)
+    def predict(embedding: np.ndarray) -> str:
         return min(classes, key=lambda c: float(np.sum(((embedding - centroids[c]) / scale) ** 2)))
 
     return classes, predict
@@ -184,13 +183,14 @@ def centroid_classifier(fit_dir: Path) -> tuple[list[str], Any]:
 
 def classify(pipe, fit_dir: Path, test_dir: Path, pred_dir: Path, options) -> dict[str, Any]:
     """Nearest-centroid classes of generated and ground-truth single-event audio, per clip and per class."""
+    from egosonics.evaluation.embeddings import logmel_stats
     from egosonics.media.audio import read_audio
 
     generated = generate_folder(pipe, test_dir, pred_dir, options)
     classes, predict = centroid_classifier(fit_dir)
     rows = [{"clip": p.stem, "class": event_class(p),
-             "generated": predict(read_audio(generated[p.with_suffix(".mp4")])),
-             "ground_truth": predict(read_audio(p.with_suffix(".wav")))} for p in single_clips(test_dir)]
+             "generated": predict(logmel_stats(read_audio(generated[p.with_suffix(".mp4")]))),
+             "ground_truth": predict(logmel_stats(read_audio(p.with_suffix(".wav"))))} for p in single_clips(test_dir)]
     return {"n": len(rows), "classes": classes, "clips": rows, **class_summary(rows)}
 
 

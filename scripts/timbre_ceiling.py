@@ -15,7 +15,8 @@ path and back through Griffin-Lim (32 iterations, seed 0), and ``scripts/model_c
     FOLDER+superres       the same for each ``--model`` folder (its own row layout and CNN)
 
 No generator is involved: a layout that loses a class here loses it for every model trained on it. Writes
-OUT/timbre_ceiling.json and .md (accuracy per path and per class, log-spectral distance to the original).
+OUT/timbre_ceiling.json and .md (accuracy per path and per class; log-spectral distance to the original, mean over
+clips; FD log-mel between the originals' and the path's log-mel statistics, as ``egosonics evaluate`` computes it).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def main() -> None:
                         help="model_card.py's --out, where its single-event clips are (made when missing)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    from egosonics.evaluation.embeddings import logmel_stats
+    from egosonics.evaluation.frechet import frechet_distance_from_embeddings
     from egosonics.evaluation.spectral import log_spectral_distance
     from egosonics.loading import DEFAULT_MODEL_DIR
     from egosonics.media.audio import read_audio
@@ -81,24 +84,30 @@ def main() -> None:
     test = scenes(Path(args.scenes), kind="single", n=60, seed=3, redo=False)
     classes, predict = centroid_classifier(fit)
     results = {p: {"clips": []} for p in paths}
+    embeddings: dict[str, list] = {p: [] for p in ["original", *paths]}
     for clip in single_clips(test):
         wave = torch.from_numpy(read_audio(clip.with_suffix(".wav"))[:n]).float()
+        embeddings["original"].append(logmel_stats(wave.numpy()))
         unit = waveform_to_unit(torch.nn.functional.pad(wave, (0, n - len(wave))), params)
         for p in paths:
             out = griffin_lim(unit_to_magnitude(through(unit, p, pipes), params), n, params, n_iter=32,
                               generator=torch.Generator().manual_seed(0))[:len(wave)]
-            results[p]["clips"].append({"clip": clip.stem, "class": event_class(clip), "heard": predict(out.numpy()),
+            embedding = logmel_stats(out.numpy())
+            embeddings[p].append(embedding)
+            results[p]["clips"].append({"clip": clip.stem, "class": event_class(clip), "heard": predict(embedding),
                                         "lsd": float(log_spectral_distance(wave, out, params))})
         print(clip.stem, flush=True)
-    lines = ["| path | class accuracy | " + " | ".join(classes) + " | LSD |",
-             "|---|---|" + "---|" * len(classes) + "---|"]
+    lines = ["| path | class accuracy | " + " | ".join(classes) + " | LSD | FD log-mel |",
+             "|---|---|" + "---|" * len(classes) + "---|---|"]
     for p, r in results.items():
         clips = r["clips"]
         r["accuracy"] = float(np.mean([c["heard"] == c["class"] for c in clips]))
         r["per_class"] = {k: f"{sum(c['heard'] == k for c in clips if c['class'] == k)}/"
                              f"{sum(c['class'] == k for c in clips)}" for k in classes}
         r["lsd"] = float(np.mean([c["lsd"] for c in clips]))
-        lines.append(f"| {p} | {r['accuracy']:.2f} | " + " | ".join(r["per_class"].values()) + f" | {r['lsd']:.3f} |")
+        r["fd_logmel"] = frechet_distance_from_embeddings(np.stack(embeddings["original"]), np.stack(embeddings[p]))
+        lines.append(f"| {p} | {r['accuracy']:.2f} | " + " | ".join(r["per_class"].values()) +
+                     f" | {r['lsd']:.3f} | {r['fd_logmel']:.1f} |")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "timbre_ceiling.json").write_text(json.dumps(results, indent=1))

@@ -1,20 +1,27 @@
 """Train the onset head of a ``motion-onset`` model on real clips with their recorded sound, and write the model.
 
     .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER [--holdout-sources A,B,...]
-        [--synth FOLDER ...] [--real-weight N] [--epochs 60] [--seed 0] [--workers 2] [--track-gain G]
+        [--synth FOLDER ... [--synth-only]] [--real-weight N] [--epochs 60] [--seed 0] [--workers 2]
+        [--track-gain G] [--track {picks,soft}] [--inputs {globals,all}]
+    .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER --head-from MODEL
 
 1. Every clip of ../shared/data/real_clips and real_clips_more whose source repository (their SOURCES.md) is not in
    ``--holdout-sources``: the ``motion`` encoder's E_V of the whole clip (30 fps, 128 × 128 centre crop, as
    ``generate`` decodes) and the onsets of its recorded audio (``detect_onsets``, as the evaluation).
    ``--synth FOLDER`` (repeatable) adds the scenes of ``egosonics synth`` folders (the onsets of the sound in their
-   videos); ``--real-weight N`` then counts every real clip N times, so a few real clips are not drowned.
+   videos); ``--real-weight N`` then counts every real clip N times, so a few real clips are not drowned;
+   ``--synth-only`` trains on the scenes alone (no footage: the weights carry no research terms).
 2. ``training.onset.fit_onset_head``: the head learns which frames start a sound; its threshold is set so it predicts
    as many onsets as the training clips have.
 3. The held-out clips (when given): pooled onset F1 (±50 ms, first 0.25 s left out) of the head's onsets, beside
    another held-out clip's recorded onsets (the chance row) and the click at motion stops.
 4. ``--model``'s pipeline with its frame encoder replaced by the trained ``MotionOnsetEncoder`` (preset
    ``tiny-onset``), written to ``--out`` with ``onset_head.json`` (training clips, held-out sources, the numbers of
-   step 3). The weights inherit the footage's terms: non-commercial research use (the clips' SOURCES.md).
+   step 3). Unless ``--synth-only``, the weights inherit the footage's terms: non-commercial research use (the
+   clips' SOURCES.md).
+
+``--head-from MODEL`` skips steps 1–3: the trained head of another ``tiny-onset`` model folder goes in front of
+``--model``'s generator as it is (the same head before two generators), with that folder's ``onset_head.json``.
 """
 
 from __future__ import annotations
@@ -57,10 +64,11 @@ def clip_features(path: Path) -> tuple:
     return recorded_onset_clip(path)  # at the clip spec's 30 fps, as generate decodes
 
 
-def untrained_head(pipe, model: str, track_gain: float | None):
+def untrained_head(pipe, model: str, track_gain: float | None, track: str = "picks", inputs: str = "globals"):
     """A ``MotionOnsetEncoder`` with the motion settings of ``pipe``'s frame encoder (a motion or motion-onset model
-    folder ``model``) and ``track_gain`` (None: the model's own when it is already tiny-onset, else the encoder's
-    default, 8)."""
+    folder ``model``), ``track_gain`` (None: the model's own when it is already tiny-onset, else the encoder's
+    default, 8), ``track`` (what the head writes into the track: its picks or the soft track) and ``inputs`` (what it
+    reads: the 16 global features or every column)."""
     from egosonics.models.frame_encoder import MotionFrameEncoder, MotionOnsetEncoder
 
     motion = pipe.frame_encoder.motion if isinstance(pipe.frame_encoder, MotionOnsetEncoder) else pipe.frame_encoder
@@ -72,7 +80,7 @@ def untrained_head(pipe, model: str, track_gain: float | None):
         settings["track_gain"] = track_gain
     elif isinstance(pipe.frame_encoder, MotionOnsetEncoder):
         settings["track_gain"] = pipe.frame_encoder.config.track_gain  # what its generator was trained with
-    return MotionOnsetEncoder(**settings)
+    return MotionOnsetEncoder(**settings, track=track, inputs=inputs)
 
 
 def main() -> None:
@@ -90,7 +98,22 @@ def main() -> None:
                         help="the track's value at an onset (default: the model's when it is already tiny-onset, "
                              "else 8, what the generator's training shards have; a larger value than in training "
                              "makes the generator follow the track more closely: docs/TRAINING.md)")
+    parser.add_argument("--track", choices=("picks", "soft"), default="picks",
+                        help="what the head writes into the track for silent video: the track of its onsets "
+                             "(default) or its probability as a soft track (MotionOnsetEncoder's docstring)")
+    parser.add_argument("--inputs", choices=("globals", "all"), default="globals",
+                        help="what the head reads: the 16 per-frame global features (default; they transfer to real "
+                             "footage) or all 512 columns (they find synthesized scenes' contacts)")
+    parser.add_argument("--synth-only", action="store_true",
+                        help="train on the --synth scenes alone: no real clip is read, every one is held out")
+    parser.add_argument("--head-from", metavar="MODEL",
+                        help="take the trained head of this tiny-onset model folder instead of training one")
     args = parser.parse_args()
+    if args.head_from:
+        attach_head(args.model, args.head_from, Path(args.out))
+        return
+    if args.synth_only and not args.synth:
+        raise SystemExit("--synth-only needs --synth FOLDER")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -102,6 +125,8 @@ def main() -> None:
     torch.set_num_threads(1)
     holdout = {s.strip() for s in args.holdout_sources.split(",") if s.strip()}
     train_paths, held_paths, source = real_clips(holdout)
+    if args.synth_only:
+        train_paths, held_paths = [], train_paths + held_paths
     synth_paths = [v for folder in args.synth for v in sorted(Path(folder).glob("*.mp4"))]
     if args.real_weight < 1:
         raise SystemExit(f"--real-weight must be ≥ 1, got {args.real_weight}")
@@ -112,13 +137,14 @@ def main() -> None:
         features = dict(zip(everything, pool.map(clip_features, everything, chunksize=4), strict=True))
 
     pipe = load_pipeline(args.model)
-    encoder = untrained_head(pipe, args.model, args.track_gain)
+    encoder = untrained_head(pipe, args.model, args.track_gain, args.track, args.inputs)
     training = [features[p][0] for p in train_paths] * args.real_weight + [features[p][0] for p in synth_paths]
     summary = fit_onset_head(encoder, training, epochs=args.epochs, seed=args.seed)
     result = {"training_clips": [{"clip": p.stem, "source": source[p.stem]} for p in train_paths],
               "synth": {"folders": args.synth, "scenes": len(synth_paths)}, "real_weight": args.real_weight,
               "holdout_sources": sorted(holdout), "heldout_clips": [p.stem for p in held_paths], "fit": summary,
-              "terms": "non-commercial research use (the real clips' footage; their SOURCES.md)"}
+              "terms": ("synthesized scenes only: no footage's terms" if args.synth_only else
+                        "non-commercial research use (the real clips' footage; their SOURCES.md)")}
     if held_paths:
         result["heldout"] = pooled_onset_rows([encoder] * len(held_paths), [features[p][0] for p in held_paths],
                                               [features[p][1] for p in held_paths])
@@ -126,12 +152,31 @@ def main() -> None:
             print(f"held out, {name}: pooled F1 {r['f1']:.3f} (hits {r['hits']} / est. {r['n_estimated']} / "
                   f"ref. {r['n_reference']})")
 
+    write_model(pipe, encoder, Path(args.out), result)
+
+
+def write_model(pipe, encoder, out: Path, record: dict) -> None:
+    """``pipe`` with ``encoder`` as its frame encoder (preset tiny-onset, or tiny-onset-power on power rows) → ``out``,
+    with ``record`` as its onset_head.json."""
     pipe.frame_encoder = encoder.eval()
-    pipe.register_to_config(preset="tiny-onset")
-    out = Path(args.out)
+    pipe.register_to_config(preset="tiny-onset-power" if pipe.config.preset.endswith("-power") else "tiny-onset")
     pipe.save_pretrained(out)
-    (out / "onset_head.json").write_text(json.dumps(result, indent=1, default=float))
-    print(f"wrote {out} (onset head: {summary['clips']} clips, threshold {summary['threshold']:.2f})")
+    (out / "onset_head.json").write_text(json.dumps(record, indent=1, default=float))
+    print(f"wrote {out} (onset head: {record['fit']['clips']} clips, threshold {encoder.config.threshold:.2f})")
+
+
+def attach_head(model: str, head_from: str, out: Path) -> None:
+    """The trained head of the tiny-onset folder ``head_from`` in front of ``model``'s generator, written to ``out``."""
+    from egosonics.loading import load_pipeline
+    from egosonics.models.frame_encoder import MotionOnsetEncoder
+
+    source = load_pipeline(head_from)
+    record_path = Path(head_from) / "onset_head.json"
+    if not isinstance(source.frame_encoder, MotionOnsetEncoder) or not record_path.is_file():
+        raise SystemExit(f"{head_from}: not a tiny-onset model with the onset_head.json train_onset_head.py writes")
+    pipe = load_pipeline(model)
+    untrained_head(pipe, model, None)  # refuses a generator that was not trained on motion E_V
+    write_model(pipe, source.frame_encoder, out, {**json.loads(record_path.read_text()), "head_from": head_from})
 
 
 if __name__ == "__main__":

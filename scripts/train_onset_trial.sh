@@ -14,6 +14,8 @@
 #      realistic and easy scenes; the head alone, leave-one-source-out (scripts/onset_head_cv.py);
 #   5. S: a generator trained on the synthesized windows only, measured end to end with every real clip held out in
 #      turn (scripts/onset_loso_eval.py).
+#   6. the head's probability as a soft track; a head for the synthesized scenes (all 512 columns);
+#   7. S-power: S from the shipped tiny-power model (power-pooled rows, no learned super-resolution).
 # Needs outputs/trial_motion/ (scripts/train_motion_trial.sh). Every stage resumes. One thread, niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,3 +110,38 @@ for stage in s s_g16 s_g16_mixed; do
     $PY scripts/trial_synth_eval.py "$MOTION/eval_realistic_scenes" "$OUT/eval_realistic_$stage" --model "$OUT/model_$stage"
     $PY scripts/trial_synth_eval.py "$MOTION/eval_easy_scenes" "$OUT/eval_easy_$stage" --model "$OUT/model_$stage"
 done
+
+# 6. The head's probability as a soft track instead of its picks (MotionOnsetEncoder track="soft"), every clip held
+#    out; a head for the scenes that reads all 512 columns, trained on the scenes only, in front of S's generator.
+$PY scripts/onset_loso_eval.py --model "$GEN_S" --out "$OUT/loso_s_soft16" --track-gain 16 --track soft
+[ -f "$OUT/model_s_scene16/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_S" \
+    --out "$OUT/model_s_scene16" --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy" --synth-only \
+    --inputs all --epochs 30 --track-gain 16
+for scenes in realistic easy; do
+    $PY scripts/trial_synth_eval.py "$MOTION/eval_${scenes}_scenes" "$OUT/eval_${scenes}_s_scene16" \
+        --model "$OUT/model_s_scene16"
+done
+$PY scripts/model_card.py --model "$OUT/model_s_scene16" --real-clips none --out outputs/default_model/eval
+
+# 7. S-power: S from the shipped tiny-power model (power-pooled rows, no learned super-resolution), same shards and
+#    settings (trained with 2 threads); measured with the same heads as S (copied) and a scene head trained for it.
+[ -f "$OUT/init_power/model/model_index.json" ] || $PY scripts/trial_motion_init.py "$OUT/init_power/model"
+nice -n 10 .venv/bin/egosonics --threads 2 train syncronet --config configs/trial_onset/train_syncronet_synth_power.yaml
+nice -n 10 .venv/bin/egosonics --threads 2 train video-to-text \
+    --config configs/trial_onset/train_video_to_text_synth_power.yaml
+GEN_SP=$OUT/video_to_text_s_power/model
+mkdir -p "$OUT/loso_s_power_g16"
+[ -d "$OUT/loso_s_power_g16/heads" ] || cp -r "$OUT/loso_s_g16/heads" "$OUT/loso_s_power_g16/heads"
+$PY scripts/onset_loso_eval.py --model "$GEN_SP" --out "$OUT/loso_s_power_g16" --track-gain 16
+[ -f "$OUT/model_s_power_scene16/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_SP" \
+    --out "$OUT/model_s_power_scene16" --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy" --synth-only \
+    --inputs all --epochs 30 --track-gain 16
+[ -f "$OUT/model_s_power_scene16_same/model_index.json" ] || $PY scripts/train_onset_head.py --model "$GEN_SP" \
+    --out "$OUT/model_s_power_scene16_same" --head-from "$OUT/model_s_scene16"
+for stage in s_power_scene16 s_power_scene16_same; do
+    for scenes in realistic easy; do
+        $PY scripts/trial_synth_eval.py "$MOTION/eval_${scenes}_scenes" "$OUT/eval_${scenes}_$stage" \
+            --model "$OUT/model_$stage"
+    done
+done
+$PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none --out outputs/default_model/eval

@@ -70,6 +70,61 @@ def test_encoder_is_the_motion_ev_with_the_heads_track_in_the_brightness_column(
     assert torch.equal(encoder(torch.from_numpy(frames)[None])[0], torch.from_numpy(ev))
 
 
+
+def test_soft_track_maps_the_threshold_to_half_and_certainty_to_the_full_gain(tmp_path):
+    encoder = MotionOnsetEncoder(threshold=0.7, track="soft")
+    p = np.array([0.0, 0.2, 0.7, 0.9, 1.0, 1.3, -0.1])  # outside [0, 1] is clipped
+    track = encoder.soft_track(p)
+    k = np.log(0.5) / np.log(0.7)  # 1.943...
+    assert np.allclose(track, np.clip(p, 0, 1) ** k, atol=1e-6)
+    assert track[2] == pytest.approx(0.5, abs=1e-6) and track[4] == 1.0 and track[0] == 0.0
+    assert track[1] < 0.2 < track[3] < 1.0  # quieter below the threshold than p, and monotone
+    # encode_video writes gain · soft track; the picks setting of the same head writes its picks' track
+    frames, _ = pan_and_square(n=40, stop_at=20)
+    encoder.eval()
+    motion = MotionFrameEncoder().encode_video(frames)
+    with torch.no_grad():
+        probability = torch.sigmoid(encoder.onset_logits(torch.from_numpy(motion)[None]))[0].numpy()
+    column = encoder.layout["onset_track"]
+    assert np.allclose(encoder.encode_video(frames)[:, column][:, 0],
+                       encoder.config.track_gain * encoder.soft_track(probability), atol=1e-6)
+    encoder.save_pretrained(tmp_path / "soft")
+    assert MotionOnsetEncoder.from_pretrained(tmp_path / "soft").config.track == "soft"
+    encoder.register_to_config(track="picks")
+    assert np.array_equal(encoder.encode_video(frames)[:, column][:, 0],
+                          encoder.config.track_gain * onset_track(encoder.pick_onsets(probability), 40))
+    # a folder saved before the setting existed reads as picks
+    config = json.loads((tmp_path / "soft" / "config.json").read_text())
+    del config["track"]
+    (tmp_path / "soft" / "config.json").write_text(json.dumps(config))
+    assert MotionOnsetEncoder.from_pretrained(tmp_path / "soft").config.track == "picks"
+
+
+
+def test_a_head_with_every_input_reads_the_cell_features_the_global_head_ignores(tmp_path):
+    frames, _ = pan_and_square(n=40, stop_at=20)
+    motion = torch.from_numpy(MotionFrameEncoder().encode_video(frames))[None]
+    touched = motion.clone()
+    touched[..., MotionOnsetEncoder().layout["local_magnitude"]] += 0.5
+    wide = MotionOnsetEncoder(inputs="all").eval()
+    assert wide.head[1].in_channels == 512 and MotionOnsetEncoder().head[1].in_channels == len(MOTION_GLOBALS)
+    with torch.no_grad():
+        assert not torch.allclose(wide.onset_logits(motion), wide.onset_logits(touched))
+    wide.save_pretrained(tmp_path / "wide")
+    loaded = MotionOnsetEncoder.from_pretrained(tmp_path / "wide").eval()
+    assert loaded.config.inputs == "all"
+    with torch.no_grad():
+        assert torch.equal(loaded.onset_logits(motion), wide.onset_logits(motion))
+    with pytest.raises(ValueError, match="inputs must be one of globals, all"):
+        MotionOnsetEncoder(inputs="cells")
+
+def test_soft_track_refuses_unknown_settings():
+    with pytest.raises(ValueError, match="track must be one of picks, soft"):
+        MotionOnsetEncoder(track="probability")
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        MotionOnsetEncoder(threshold=0.0, track="soft").soft_track(np.array([0.5]))
+
+
 def crafted_clip(seed: int, *, related: bool = True, frames: int = 300) -> OnsetClip:
     """Noise E_V whose ``stop_max_cell`` spikes on 8 random frames; the onsets are those frames (``related``) or 8
     other random frames."""
@@ -193,6 +248,16 @@ def test_motion_onset_is_registered_and_the_tiny_onset_preset_round_trips_its_he
                                  loaded.frame_encoder.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
 
+
+
+def test_the_power_row_trial_presets_are_tiny_power_with_the_motion_encoders():
+    from egosonics.models.presets import get_preset
+
+    power = get_preset("tiny-power")
+    for name, encoder in (("tiny-motion-power", "motion"), ("tiny-onset-power", "motion-onset")):
+        preset = get_preset(name)
+        assert preset.frame_encoder == encoder and preset.spectrogram == power.spectrogram
+        assert preset.spectrogram.freq_pooling == "power" and preset.pixel_norm == power.pixel_norm
 
 def test_recorded_onset_clip_reads_the_motion_ev_the_recorded_onsets_and_the_stops(tmp_path):
     from egosonics.clip_spec import ClipSpec

@@ -133,7 +133,8 @@ def test_sd21_preset_needs_local_weights(tmp_path):
     with pytest.raises(EgoSonicsError, match="unet: missing"):
         EgoSonicsPipeline.from_sd21(tmp_path / "sd", tmp_path / "clip")
     with pytest.raises(ValueError, match=r"unknown preset 'sd15'; choose from "
-                                         r"\['sd21', 'tiny', 'tiny-motion', 'tiny-onset', 'tiny-power'\]"):
+                                         r"\['sd21', 'tiny', 'tiny-motion', 'tiny-motion-power', 'tiny-onset', "
+                                         r"'tiny-onset-power', 'tiny-power'\]"):
         EgoSonicsPipeline.from_preset("sd15")
 
 

@@ -18,6 +18,7 @@ All take uint8 RGB frames [B, T, H, W, 3] (a batch of windows, frames in time or
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,9 @@ class MotionFrameEncoder(ModelMixin, ConfigMixin):
             c = coef.astype(np.float32)
             local_x = flow[..., 0] - (c[0, 0] + c[1, 0] * xs + c[2, 0] * ys)
             local_y = flow[..., 1] - (c[0, 1] + c[1, 1] * xs + c[2, 1] * ys)
-            cell_motion[t] = cells(np.dstack([cv2.magnitude(local_x, local_y), local_x, local_y]))
+            # numpy, not cv2.magnitude: OpenCV's SIMD loop rounds differently with the array's memory alignment
+            magnitude = np.sqrt(local_x * local_x + local_y * local_y)
+            cell_motion[t] = cells(np.dstack([magnitude, local_x, local_y]))
             cell_diff[t] = cells(cv2.absdiff(grey_f[t], grey_f[t - 1]))
             # zoom: divergence, rotation: curl (positive = clockwise on screen, y down)
             camera[t] = (c[0, 0], c[0, 1], (c[1, 0] + c[2, 1]) / 2, (c[1, 1] - c[2, 0]) / 2)
@@ -338,6 +341,10 @@ class ClipFrameEncoder(ModelMixin, ConfigMixin):
         return super().train(False)
 
 
+ONSET_TRACKS = ("picks", "soft")  # MotionOnsetEncoder's ``track`` settings
+ONSET_HEAD_INPUTS = ("globals", "all")  # and its ``inputs``
+
+
 def onset_track(onset_frames: np.ndarray, num_frames: int) -> np.ndarray:
     """float32 [num_frames]: 1 at each onset frame, 0.5 at the frames next to it, 0 elsewhere (frames outside the
     range are left out): the ``onset_track`` column of ``MotionOnsetEncoder``'s E_V."""
@@ -353,14 +360,15 @@ class MotionOnsetEncoder(ModelMixin, ConfigMixin):
     """The ``motion`` E_V with one column, ``onset_track``, predicted by a small learned head: where sounds start.
 
     The head reads the 16 per-frame global motion features (camera motion and jerk, local motion, stops and starts,
-    frame difference, brightness; ``MOTION_GLOBALS``) and scores every frame with two 1-D convolutions over time
-    (``kernel`` frames each, so ±``kernel - 1`` frames of context) and a linear output; onsets are the frames whose
-    probability is a local maximum ≥ ``threshold`` with no other onset within ``spacing_frames``. The track written in
-    place of the ``brightness`` column (brightness is kept per cell in ``grey_mean``) is ``track_gain`` at an onset's
-    frame and half that at its neighbours (``onset_track``). A generator trained on the tracks of its targets' own
-    audio places sounds where this column says (SyncFusion's two stages); the head is trained on real footage with
-    its recorded sound (``scripts/train_onset_head.py``), because motion → onset learned on synthesized scenes does
-    not transfer to real video (docs/TRAINING.md, "Trial: onset track").
+    frame difference, brightness; ``MOTION_GLOBALS``), or every column with ``inputs="all"``, and scores every frame
+    with two 1-D convolutions over time (``kernel`` frames each, so ±``kernel - 1`` frames of context) and a linear
+    output; onsets are the frames whose probability is a local maximum ≥ ``threshold`` with no other onset within
+    ``spacing_frames``. The track written in place of the ``brightness`` column (brightness is kept per cell in
+    ``grey_mean``) is ``track_gain`` at an onset's frame and half that at its neighbours (``onset_track``). A
+    generator trained on the tracks of its targets' own audio places sounds where this column says (SyncFusion's two
+    stages); the head is trained on real footage with its recorded sound (``scripts/train_onset_head.py``), because
+    motion → onset learned by the global head on synthesized scenes does not transfer to real video
+    (docs/TRAINING.md, "Trial: onset track").
 
     Args:
         input_size, grid, colour_grid, flow_scale, diff_scale: the ``MotionFrameEncoder``'s settings.
@@ -373,19 +381,34 @@ class MotionOnsetEncoder(ModelMixin, ConfigMixin):
         track_gain: the track's value at an onset (its neighbours get half). At 1 (the range of the other 511
             columns) a generator trained for 900 steps hardly followed it; at 8 it did, and a generator trained at 8
             follows 16 at inference more closely still (docs/TRAINING.md, "Trial: onset track").
+        inputs: what the head reads. ``"globals"``: the 16 per-frame global features, which transfer to real
+            footage of sources the head never saw; ``"all"``: all 512 columns, which find the contacts of synthesized
+            scenes far better and real onsets no better than chance (docs/TRAINING.md, "Trial: onset track").
+        track: what the head writes into the track for silent video. ``"picks"``: the track of its onsets, as
+            above. ``"soft"``: ``track_gain · p ** k`` at every frame, p the head's probability and
+            k = ln 0.5 / ln ``threshold``, so a frame at the threshold gets half the gain (as a pick's neighbour
+            does) and a certain one all of it: the head's doubt about *when* is kept instead of thresholded away
+            (``soft_track``). Training targets always get their own onsets' track (``with_onset_track``).
     """
 
     @register_to_config
     def __init__(self, input_size: int = 128, grid: int = 8, colour_grid: int = 4, flow_scale: float = 0.02,
                  diff_scale: float = 0.05, hidden: int = 64, kernel: int = 9, dropout: float = 0.2,
-                 threshold: float = 0.5, spacing_frames: int = 3, track_gain: float = 8.0) -> None:
+                 threshold: float = 0.5, spacing_frames: int = 3, track_gain: float = 8.0,
+                 track: str = "picks", inputs: str = "globals") -> None:
         super().__init__()
         if kernel < 1 or kernel % 2 == 0:
             raise ValueError(f"kernel must be odd and ≥ 1, got {kernel}")
+        if track not in ONSET_TRACKS:
+            raise ValueError(f"track must be one of {', '.join(ONSET_TRACKS)}, got {track!r}")
+        if inputs not in ONSET_HEAD_INPUTS:
+            raise ValueError(f"inputs must be one of {', '.join(ONSET_HEAD_INPUTS)}, got {inputs!r}")
         self.motion = MotionFrameEncoder(input_size=input_size, grid=grid, colour_grid=colour_grid,
                                          flow_scale=flow_scale, diff_scale=diff_scale)
         self.head = torch.nn.Sequential(
-            torch.nn.Dropout(dropout), torch.nn.Conv1d(len(MOTION_GLOBALS), hidden, kernel, padding=kernel // 2),
+            torch.nn.Dropout(dropout),
+            torch.nn.Conv1d(len(MOTION_GLOBALS) if inputs == "globals" else self.motion.embedding_dim, hidden, kernel,
+                            padding=kernel // 2),
             torch.nn.GELU(), torch.nn.Conv1d(hidden, hidden, kernel, padding=kernel // 2), torch.nn.GELU(),
             torch.nn.Conv1d(hidden, 1, 1))
 
@@ -400,9 +423,11 @@ class MotionOnsetEncoder(ModelMixin, ConfigMixin):
 
     def onset_logits(self, motion_ev: torch.Tensor) -> torch.Tensor:
         """The ``motion`` encoder's E_V [B, T, D] → onset logits [B, T]."""
-        layout = self.motion.layout
-        columns = torch.tensor([layout[name].start for name in MOTION_GLOBALS], device=motion_ev.device)
-        features = motion_ev.index_select(-1, columns).float()  # [B, T, 16]
+        features = motion_ev.float()  # [B, T, 512]
+        if self.config.inputs == "globals":
+            layout = self.motion.layout
+            columns = torch.tensor([layout[name].start for name in MOTION_GLOBALS], device=motion_ev.device)
+            features = features.index_select(-1, columns)  # [B, T, 16]
         return self.head(features.transpose(1, 2))[:, 0]
 
     def pick_onsets(self, probability: np.ndarray) -> np.ndarray:
@@ -420,16 +445,33 @@ class MotionOnsetEncoder(ModelMixin, ConfigMixin):
     def with_onset_track(self, motion_ev: np.ndarray, onset_frames: np.ndarray) -> np.ndarray:
         """The ``motion`` E_V [T, D] → this encoder's E_V: a copy whose ``onset_track`` column is the track of
         ``onset_frames`` (predicted by the head, or a training target's own onsets: ``egosonics prepare``)."""
+        return self._with_track(motion_ev, onset_track(onset_frames, len(motion_ev)))
+
+    def soft_track(self, probability: np.ndarray) -> np.ndarray:
+        """float32 [T] in [0, 1]: p ** k with k = ln 0.5 / ln ``threshold`` (the threshold maps to 0.5, 1 to 1)."""
+        threshold = float(self.config.threshold)
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"a soft track needs a threshold strictly between 0 and 1, got {threshold}")
+        p = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
+        return (p ** (math.log(0.5) / math.log(threshold))).astype(np.float32)
+
+    def track_of(self, probability: np.ndarray) -> np.ndarray:
+        """The head's probability curve [T] → the track [T] (before ``track_gain``), as ``track`` says."""
+        if self.config.track == "soft":
+            return self.soft_track(probability)
+        return onset_track(self.pick_onsets(probability), len(probability))
+
+    def _with_track(self, motion_ev: np.ndarray, track: np.ndarray) -> np.ndarray:
         ev = np.array(motion_ev, dtype=np.float32)
-        ev[:, self.layout["onset_track"]] = self.config.track_gain * onset_track(onset_frames, len(ev))[:, None]
+        ev[:, self.layout["onset_track"]] = self.config.track_gain * np.asarray(track, np.float32)[:, None]
         return ev
 
     @torch.no_grad()
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 RGB [T, H, W, 3] (one window) → float32 [T, embedding_dim], the track from the head's onsets."""
+        """uint8 RGB [T, H, W, 3] (one window) → float32 [T, embedding_dim], the track from the head."""
         ev = self.motion.encode_video(frames)
         probability = torch.sigmoid(self.onset_logits(torch.from_numpy(ev)[None].to(self.device)))[0]
-        return self.with_onset_track(ev, self.pick_onsets(probability.cpu().numpy()))
+        return self._with_track(ev, self.track_of(probability.cpu().numpy()))
 
     forward = MotionFrameEncoder.forward  # window by window through this class's ``encode_video``
 

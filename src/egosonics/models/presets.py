@@ -48,7 +48,7 @@ class Preset:
     """Everything that fixes the architecture of a pipeline.
 
     Attributes:
-        name: "sd21", "tiny", "tiny-motion" or "tiny-onset".
+        name: "sd21", "tiny", "tiny-motion", "tiny-onset", "tiny-power", "tiny-motion-power" or "tiny-onset-power".
         unet: ``UNet2DConditionModel`` config.
         vae: ``AutoencoderKL`` config, or None for a pixel-space model.
         syncronet: ``Syncronet.from_unet`` keyword arguments.
@@ -118,6 +118,9 @@ PRESETS["tiny-onset"] = replace(PRESETS["tiny"], name="tiny-onset", frame_encode
 # (mean 0.152, std 0.140 on synthesized easy scenes, against 0.129 and 0.128 with dB means).
 PRESETS["tiny-power"] = replace(PRESETS["tiny"], name="tiny-power", pixel_norm=(0.15, 0.14),
                                 spectrogram=SpectrogramParams(model_size=(32, 256), freq_pooling="power"))
+# The motion and onset-track trials' presets on power rows (their generators start from the shipped tiny-power model).
+PRESETS["tiny-motion-power"] = replace(PRESETS["tiny-power"], name="tiny-motion-power", frame_encoder="motion")
+PRESETS["tiny-onset-power"] = replace(PRESETS["tiny-power"], name="tiny-onset-power", frame_encoder="motion-onset")
 
 
 def get_preset(name: str) -> Preset:

@@ -1,0 +1,48 @@
+"""scripts/train_onset_head.py --head-from: the same trained head in front of another generator."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))  # the script imports its neighbours, as when it is run
+    spec = importlib.util.spec_from_file_location("train_onset_head", SCRIPTS / "train_onset_head.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_head_from_puts_the_same_head_before_another_generator_and_keeps_its_record(monkeypatch, tmp_path):
+    from egosonics.loading import load_pipeline
+    from egosonics.pipeline import EgoSonicsPipeline
+
+    script = load_script(monkeypatch)
+    source = EgoSonicsPipeline.from_preset("tiny-onset", seed=1)
+    source.frame_encoder.register_to_config(threshold=0.81, inputs="globals")
+    source.save_pretrained(tmp_path / "source")
+    (tmp_path / "source" / "onset_head.json").write_text(json.dumps({"fit": {"clips": 3}, "terms": "t"}))
+    EgoSonicsPipeline.from_preset("tiny-motion-power", seed=2).save_pretrained(tmp_path / "generator")
+
+    script.attach_head(str(tmp_path / "generator"), str(tmp_path / "source"), tmp_path / "out")
+
+    out = load_pipeline(tmp_path / "out")
+    generator = load_pipeline(tmp_path / "generator")
+    assert out.config.preset == "tiny-onset-power" and out.frame_encoder.config.threshold == 0.81
+    for (name, a), (_, b) in zip(source.frame_encoder.state_dict().items(),
+                                 out.frame_encoder.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    for (name, a), (_, b) in zip(generator.syncronet.state_dict().items(), out.syncronet.state_dict().items(),
+                                 strict=True):
+        assert torch.equal(a, b), name
+    record = json.loads((tmp_path / "out" / "onset_head.json").read_text())
+    assert record["terms"] == "t" and record["head_from"] == str(tmp_path / "source")
+
+    (tmp_path / "source" / "onset_head.json").unlink()
+    with pytest.raises(SystemExit, match=r"source: not a tiny-onset model with the onset_head\.json"):
+        script.attach_head(str(tmp_path / "generator"), str(tmp_path / "source"), tmp_path / "out2")

@@ -145,3 +145,5 @@ for stage in s_power_scene16 s_power_scene16_same; do
     done
 done
 $PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none --out outputs/default_model/eval
+$PY scripts/trial_onset_oracle.py --model "$OUT/model_s_power_scene16_same" --sources "$TRAIN_SOURCES" --track-gain 16 \
+    --out "$OUT/oracle_s_power_train_g16.json"

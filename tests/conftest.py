@@ -5,10 +5,12 @@ Set EGOSONICS_KEEP_TEST_OUTPUTS=DIR to keep the files the tests write (for liste
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -18,6 +20,15 @@ from egosonics.media.video import write_video
 from tests.netguard import sitecustomize as netguard
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """scripts/NAME.py as a module, with scripts/ on the path for the test (it imports its neighbours, as when run)."""
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 SHARED = Path(os.environ.get("EGOSONICS_SHARED", REPO.parent / "shared"))
 REAL_CLIPS = SHARED / "data" / "real_clips"
 

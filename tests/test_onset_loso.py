@@ -1,16 +1,10 @@
 """scripts/onset_loso_eval.py: every source is held out once, and its head never trains on it."""
 
-import importlib.util
-from pathlib import Path
-
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+from tests.conftest import load_script
 
 
 def test_each_source_is_held_out_once_and_its_head_trains_on_every_other_clip_in_order(monkeypatch):
-    monkeypatch.syspath_prepend(str(SCRIPTS))  # the script imports its neighbours, as when it is run
-    spec = importlib.util.spec_from_file_location("onset_loso_eval", SCRIPTS / "onset_loso_eval.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("onset_loso_eval", monkeypatch)
     source = {"c": "B", "a": "A", "d": "A", "b": "C", "e": "B"}
 
     folds = module.folds(source)

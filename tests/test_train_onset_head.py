@@ -1,28 +1,18 @@
 """scripts/train_onset_head.py --head-from: the same trained head in front of another generator."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
-
-def load_script(monkeypatch):
-    monkeypatch.syspath_prepend(str(SCRIPTS))  # the script imports its neighbours, as when it is run
-    spec = importlib.util.spec_from_file_location("train_onset_head", SCRIPTS / "train_onset_head.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_head_from_puts_the_same_head_before_another_generator_and_keeps_its_record(monkeypatch, tmp_path):
     from egosonics.loading import load_pipeline
     from egosonics.pipeline import EgoSonicsPipeline
 
-    script = load_script(monkeypatch)
+    script = load_script("train_onset_head", monkeypatch)
     source = EgoSonicsPipeline.from_preset("tiny-onset", seed=1)
     source.frame_encoder.register_to_config(threshold=0.81, inputs="globals")
     source.save_pretrained(tmp_path / "source")

@@ -175,7 +175,10 @@ def attach_head(model: str, head_from: str, out: Path) -> None:
     if not isinstance(source.frame_encoder, MotionOnsetEncoder) or not record_path.is_file():
         raise SystemExit(f"{head_from}: not a tiny-onset model with the onset_head.json train_onset_head.py writes")
     pipe = load_pipeline(model)
-    untrained_head(pipe, model, None)  # refuses a generator that was not trained on motion E_V
+    fresh = untrained_head(pipe, model, None)  # refuses a generator that was not trained on motion E_V
+    keys = ("input_size", "grid", "colour_grid", "flow_scale", "diff_scale")
+    if any(fresh.config[k] != source.frame_encoder.config[k] for k in keys):
+        raise SystemExit(f"{head_from}: its motion settings differ from {model}'s; the head would read another E_V")
     write_model(pipe, source.frame_encoder, out, {**json.loads(record_path.read_text()), "head_from": head_from})
 
 

@@ -33,6 +33,13 @@ def test_head_from_puts_the_same_head_before_another_generator_and_keeps_its_rec
     record = json.loads((tmp_path / "out" / "onset_head.json").read_text())
     assert record["terms"] == "t" and record["head_from"] == str(tmp_path / "source")
 
+    other = EgoSonicsPipeline.from_preset("tiny-onset", seed=1)
+    other.frame_encoder = type(other.frame_encoder)(flow_scale=0.05)  # the same size, another scale of motion
+    other.save_pretrained(tmp_path / "other")
+    (tmp_path / "other" / "onset_head.json").write_text(json.dumps({"fit": {"clips": 3}}))
+    with pytest.raises(SystemExit, match="its motion settings differ"):
+        script.attach_head(str(tmp_path / "generator"), str(tmp_path / "other"), tmp_path / "out3")
+
     (tmp_path / "source" / "onset_head.json").unlink()
     with pytest.raises(SystemExit, match=r"source: not a tiny-onset model with the onset_head\.json"):
         script.attach_head(str(tmp_path / "generator"), str(tmp_path / "source"), tmp_path / "out2")

@@ -83,6 +83,17 @@ def untrained_head(pipe, model: str, track_gain: float | None, track: str = "pic
     return MotionOnsetEncoder(**settings, track=track, inputs=inputs)
 
 
+def add_head_options(parser: argparse.ArgumentParser) -> None:
+    """--track and --inputs: ``MotionOnsetEncoder``'s settings of the same names (``ONSET_TRACKS``,
+    ``ONSET_HEAD_INPUTS``; spelled out here so that --help needs no torch, kept equal by a test)."""
+    parser.add_argument("--track", choices=("picks", "soft"), default="picks",
+                        help="what the head writes into the track for silent video: the track of its onsets "
+                             "(default) or its probability as a soft track (MotionOnsetEncoder's docstring)")
+    parser.add_argument("--inputs", choices=("globals", "all"), default="globals",
+                        help="what the head reads: the 16 per-frame global features (default; they transfer to real "
+                             "footage) or all 512 columns (they find synthesized scenes' contacts)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="model folder to start from (its generator is kept)")
@@ -98,12 +109,7 @@ def main() -> None:
                         help="the track's value at an onset (default: the model's when it is already tiny-onset, "
                              "else 8, what the generator's training shards have; a larger value than in training "
                              "makes the generator follow the track more closely: docs/TRAINING.md)")
-    parser.add_argument("--track", choices=("picks", "soft"), default="picks",
-                        help="what the head writes into the track for silent video: the track of its onsets "
-                             "(default) or its probability as a soft track (MotionOnsetEncoder's docstring)")
-    parser.add_argument("--inputs", choices=("globals", "all"), default="globals",
-                        help="what the head reads: the 16 per-frame global features (default; they transfer to real "
-                             "footage) or all 512 columns (they find synthesized scenes' contacts)")
+    add_head_options(parser)
     parser.add_argument("--synth-only", action="store_true",
                         help="train on the --synth scenes alone: no real clip is read, every one is held out")
     parser.add_argument("--head-from", metavar="MODEL",

@@ -43,3 +43,14 @@ def test_head_from_puts_the_same_head_before_another_generator_and_keeps_its_rec
     (tmp_path / "source" / "onset_head.json").unlink()
     with pytest.raises(SystemExit, match=r"source: not a tiny-onset model with the onset_head\.json"):
         script.attach_head(str(tmp_path / "generator"), str(tmp_path / "source"), tmp_path / "out2")
+
+
+def test_the_head_options_offer_the_encoders_settings(monkeypatch):
+    import argparse
+
+    from egosonics.models.frame_encoder import ONSET_HEAD_INPUTS, ONSET_TRACKS
+
+    parser = argparse.ArgumentParser()
+    load_script("train_onset_head", monkeypatch).add_head_options(parser)
+    choices = {action.dest: tuple(action.choices) for action in parser._actions if action.choices}
+    assert choices == {"track": ONSET_TRACKS, "inputs": ONSET_HEAD_INPUTS}

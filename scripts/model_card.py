@@ -1,6 +1,7 @@
 """Measure a model for its model card, and write the card's tables from the measurements.
 
     .venv/bin/python scripts/model_card.py [--model FOLDER] [--n 100] [--out outputs/default_model/eval]
+                                           [--difficulty {easy,realistic}]
                                            [--card src/egosonics/assets/default_model/MODEL_CARD.md]
     .venv/bin/python scripts/model_card.py --render RUN/model_card_metrics.json --card MODEL_CARD.md
 
@@ -10,7 +11,8 @@
    one model's generated audio is never scored as another's. The model is hashed again at the end; if it changed
    during the run, nothing is written.
 2. Synthesize held-out scenes (seed 2, never used in training) and single-event clips (seeds 3 and 4) in
-   OUT/scenes/<name>/, stamped with their own settings (they do not depend on the model).
+   OUT/scenes/<name>/, stamped with their own settings (they do not depend on the model); ``--difficulty`` easy
+   (default) or realistic, held to that difficulty's bars (``BARS``).
 3. Generate their audio with the model (``egosonics generate``'s library function, the model loaded once).
 4. ``egosonics evaluate`` against ground truth and the true event times, with every reference row, and a row where
    each clip gets the audio generated for another clip (E_V from a different clip).
@@ -48,7 +50,12 @@ STAMP = "stamp.json"
 CARD_BEGIN = "<!-- model_card.py: generated from model_card_metrics.json; edit the script, not these lines -->"
 CARD_END = "<!-- end of model_card.py's tables -->"
 SCENE_SEED, FIT_SEED, TEST_SEED = 2, 4, 3
-DIFFICULTY = "easy"
+# the bars by synth difficulty: the benchmark issue's for easy scenes (the shipped card's), issue 12's for realistic
+# ones (which also asks impacts, the class the timbre was missing, to be heard right)
+BARS = {"easy": {"hit": 0.8, "f1": 0.6, "class": 0.7},
+        "realistic": {"hit": 0.85, "f1": 0.8, "class": 0.85, "impact": 0.7}}
+BARS_FROM = {"easy": "the benchmark issue",
+             "realistic": "issue 12 for realistic scenes (offset and AV-Align: the benchmark issue's)"}
 
 
 class CardError(EgoSonicsError):
@@ -124,14 +131,14 @@ def write_text(path: Path, text: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- 2-3. clips, audio
-def scenes(out: Path, *, kind: str, n: int, seed: int, redo: bool) -> Path:
+def scenes(out: Path, *, kind: str, n: int, seed: int, difficulty: str, redo: bool) -> Path:
     """Synthesized clips (ground truth) in a folder keyed by what determines them."""
     from egosonics.synth.dataset import synthesize
     from egosonics.synth.settings import settings_for
 
-    settings = settings_for(DIFFICULTY, mode="single") if kind == "single" else settings_for(DIFFICULTY)
+    settings = settings_for(difficulty, mode="single") if kind == "single" else settings_for(difficulty)
     stamp = {"kind": kind, "n": n, "seed": seed, "settings": settings.to_dict()}
-    folder = claim(out / "scenes" / f"{kind}-seed{seed}-{DIFFICULTY}-n{n}", stamp, redo=redo)
+    folder = claim(out / "scenes" / f"{kind}-seed{seed}-{difficulty}-n{n}", stamp, redo=redo)
     if not (folder / "manifest.jsonl").exists():
         synthesize(folder, n=n, seed=seed, settings=settings)
     return folder
@@ -219,6 +226,7 @@ def _bars(m: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     ours, truth = _row(m["table"], "ours"), _row(m["table"], "ground-truth")
     other = _row(m["table"], "other-clip E_V")
     cls = m.get("classification") or {}
+    level = BARS[m["settings"]["difficulty"]]
 
     def value(row: dict[str, Any], column: str) -> float | None:
         v = row.get(column)
@@ -230,8 +238,9 @@ def _bars(m: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         bars.append((label, text if measured is not None else "not measured", met if measured is not None else None))
 
     hit, f1 = value(ours, "hit acc (events)"), value(ours, "onset F1 (events)")
-    add("onset hit accuracy (±100 ms) ≥ 0.8", hit, f"{hit:.3f}" if hit is not None else "", (hit or 0) >= 0.8)
-    add("onset F1 (±50 ms) ≥ 0.6", f1, f"{f1:.3f}" if f1 is not None else "", (f1 or 0) >= 0.6)
+    add(f"onset hit accuracy (±100 ms) ≥ {level['hit']}", hit, f"{hit:.3f}" if hit is not None else "",
+        (hit or 0) >= level["hit"])
+    add(f"onset F1 (±50 ms) ≥ {level['f1']}", f1, f"{f1:.3f}" if f1 is not None else "", (f1 or 0) >= level["f1"])
     off = value(ours, "|offset| vs GT audio (frames)")
     add("mean \\|offset\\| ≤ 1 frame", off, f"{off:.2f} frames against the true audio" if off is not None else "",
         off is not None and off <= 1.0)
@@ -241,9 +250,14 @@ def _bars(m: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         f"{av:.3f} vs {av_gt:.3f} ({rel:+.1%})" if rel is not None else "", rel is not None and abs(rel) <= 0.10)
     acc = cls.get("generated_accuracy")
     right = sum(c["generated_correct"] for c in cls.get("per_class", {}).values())
-    add("class of single-event audio ≥ 70 %", acc,
+    add(f"class of single-event audio ≥ {level['class'] * 100:.0f} %", acc,
         f"{acc:.2f} ({right} of {cls.get('n')}; ground truth itself {cls.get('ground_truth_accuracy', 0):.2f})"
-        if acc is not None else "", (acc or 0) >= 0.7)
+        if acc is not None else "", (acc or 0) >= level["class"])
+    if "impact" in level:
+        impact = cls.get("per_class", {}).get("impact")
+        share = impact["generated_correct"] / impact["n"] if impact else None
+        add(f"impacts heard as impacts ≥ {level['impact'] * 100:.0f} %", share,
+            f"{impact['generated_correct']} of {impact['n']}" if impact else "", (share or 0) >= level["impact"])
     f1_other = value(other, "onset F1 (events)")
     halves = f1 is not None and f1_other is not None
     add("E_V of another clip halves onset F1", f1_other if halves else None,
@@ -264,8 +278,9 @@ def render(m: dict[str, Any]) -> str:
     lines = [f"Model sha256 `{m['model_sha256']}` (its weight and config files; `{shown(m['model'])}`), measured by "
              f"`scripts/model_card.py` with {s['steps']} DDIM steps, guidance {s['guidance']:g}, seed {s['seed']} "
              f"in {m['total_s'] / 60:.1f} min.", "",
-             f"Held-out synthesized scenes (seed {s['scene_seed']}, n = {s['n']}):", "", markdown_table(m["table"]), "",
-             "Against the bars of the benchmark issue:", "", "| bar | measured | |", "|---|---|---|"]
+             f"Held-out synthesized scenes ({s['difficulty']}, seed {s['scene_seed']}, n = {s['n']}):", "",
+             markdown_table(m["table"]), "",
+             f"Against the bars of {BARS_FROM[s['difficulty']]}:", "", "| bar | measured | |", "|---|---|---|"]
     for label, text, met in _bars(m):
         lines.append(f"| {label} | {text} | {'—' if met is None else 'met' if met else 'NOT met'} |")
     cls = m.get("classification")
@@ -330,6 +345,7 @@ def update_card(card: Path, tables: str) -> None:
 # ----------------------------------------------------------------------------------------------- driver
 def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any], Any]:
     """(everything besides the model that determines the numbers, the generation options)."""
+    from egosonics.media.audio import LIMIT_HOLD
     from egosonics.options import generate_options
 
     options = generate_options(args)
@@ -346,8 +362,9 @@ def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any],
             raise CardError(f"{missing[0]}: --real-clips: no such folder")
     # the waveform stage --vocoder resolves to (learned by default when the folder has vocoder/)
     vocoder = args.vocoder or ("learned" if (model / "vocoder" / "config.json").is_file() else "griffin-lim")
-    settings = {"vocoder": vocoder, "n": args.n, "n_single": args.n_single, "scene_seed": SCENE_SEED,
-                "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": DIFFICULTY,
+    # the written audio's peak limiter is part of the key too (runs before it divided a clip by its peak)
+    settings = {"vocoder": vocoder, "limit_hold": LIMIT_HOLD, "n": args.n, "n_single": args.n_single,
+                "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": args.difficulty,
                 "real_clips": real,
                 **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}
     return settings, options
@@ -370,7 +387,7 @@ def measure(args: argparse.Namespace) -> Path:
     where = resolve_device(args.device)
     pipe = load_pipeline(model, device=where, dtype=resolve_dtype(args.dtype, where), vocoder=settings["vocoder"])
     # 2-3. Held-out scenes and their generated audio.
-    gt = scenes(out, kind="scene", n=args.n, seed=SCENE_SEED, redo=args.redo)
+    gt = scenes(out, kind="scene", n=args.n, seed=SCENE_SEED, difficulty=args.difficulty, redo=args.redo)
     generated = generate_folder(pipe, gt, run / "pred", options)
     generation_s = time.perf_counter() - started
     # 4. E_V from a different clip: clip i is scored with the audio generated for clip i+1.
@@ -384,8 +401,8 @@ def measure(args: argparse.Namespace) -> Path:
                       references=("ground-truth", "vocoder-ceiling", "silence", "noise", "other-clip",
                                   "shifted-0.5s"), short_side=None)
     # 5. Classes.
-    fit = scenes(out, kind="single", n=args.n_single, seed=FIT_SEED, redo=args.redo)
-    test = scenes(out, kind="single", n=args.n_single, seed=TEST_SEED, redo=args.redo)
+    fit = scenes(out, kind="single", n=args.n_single, seed=FIT_SEED, difficulty=args.difficulty, redo=args.redo)
+    test = scenes(out, kind="single", n=args.n_single, seed=TEST_SEED, difficulty=args.difficulty, redo=args.redo)
     classes = classify(pipe, fit, test, run / "single_pred", options)
     metrics: dict[str, Any] = {**digest, "model": str(model), "settings": settings, "table": report["table"],
                                "classification": classes, "generation_s": round(generation_s, 1)}
@@ -417,6 +434,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n-single", type=whole(2, 100_000), default=60,
                         help="single-event clips per set (default: 60)")
     parser.add_argument("--out", default="outputs/default_model/eval")
+    parser.add_argument("--difficulty", choices=sorted(BARS), default="easy",
+                        help="the synthesized scenes and single-event clips (egosonics synth --difficulty) and the "
+                             "bars they are held to: easy (default; the benchmark issue's) or realistic (issue 12's: "
+                             "onset F1 0.8, hit 0.85, class 85 %% with impacts 70 %%)")
     add_model_options(parser)  # the sampling options of `egosonics generate`, with its defaults
     add_sampling_options(parser)
     parser.add_argument("--real-clips", default=None, metavar="DIR[,DIR]",

@@ -16,6 +16,8 @@
 #      turn (scripts/onset_loso_eval.py).
 #   6. the head's probability as a soft track; a head for the synthesized scenes (all 512 columns);
 #   7. S-power: S from the shipped tiny-power model (power-pooled rows, no learned super-resolution).
+#   8. the scene-head models' cards again with the written audio limited instead of divided by its peak, and
+#      S-power's on realistic scenes (docs/TRAINING.md, "The written audio's level").
 # Needs outputs/trial_motion/ (scripts/train_motion_trial.sh). Every stage resumes. One thread, niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,3 +149,12 @@ done
 $PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none --out outputs/default_model/eval
 $PY scripts/trial_onset_oracle.py --model "$OUT/model_s_power_scene16_same" --sources "$TRAIN_SOURCES" --track-gain 16 \
     --out "$OUT/oracle_s_power_train_g16.json"
+
+# 8. Since generate limits a contact above full scale instead of dividing the whole soundtrack by its peak (the card
+#    keys its runs on the limiter): the scene-head models' cards again, and S-power's on realistic scenes with issue
+#    12's bars (the shipped model's: scripts/model_card.py --difficulty realistic --n-single 100 --real-clips none).
+for stage in s_scene16 s_power_scene16; do
+    $PY scripts/model_card.py --model "$OUT/model_$stage" --real-clips none --out outputs/default_model/eval
+done
+$PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none --difficulty realistic \
+    --n-single 100 --out outputs/default_model/eval

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 import egosonics.generate as generate_module
 from egosonics.generate import AudioSpool, CrossfadeJoiner, GenerateOptions, crossfade_join, generate_files
@@ -201,3 +202,26 @@ def test_mux_and_wav_from_pieces_equal_mux_and_wav_from_one_array(tmp_path, seco
     write_audio(tmp_path / "whole.wav", wave, SR)
     write_audio(tmp_path / "pieces.wav", iter(np.array_split(wave, 7)), SR)
     assert (tmp_path / "whole.wav").read_bytes() == (tmp_path / "pieces.wav").read_bytes()
+
+
+def test_a_loud_contact_is_limited_where_it_is_and_the_rest_keeps_its_level(tiny_pipe, tmp_path, monkeypatch):
+    """The onset-track models' contacts overshoot full scale 2-4 times; the written soundtrack is limited around
+    them, not divided by its peak throughout (which made impacts quiet enough to be heard as footsteps)."""
+    from egosonics.pipeline import EgoSonicsPipelineOutput
+
+    rng = np.random.default_rng(0)
+    loud = (0.1 * rng.standard_normal(10 * SR)).astype(np.float32)
+    loud[2 * SR:2 * SR + 40] += 3.0 * np.hanning(40).astype(np.float32)
+
+    def fake_call(self, frames, **_):
+        batch = len(frames)
+        return EgoSonicsPipelineOutput(waveforms=torch.from_numpy(np.tile(loud, (batch, 1))), spectrograms=None,
+                                       model_images=None, video_embeddings=None)
+
+    monkeypatch.setattr(EgoSonicsPipeline, "__call__", fake_call)
+    src = make_video(tmp_path / "clip.mp4", 10)
+    generate_files(tiny_pipe, [src], tmp_path / "out.mp4", replace(FAST, write_wav=True))
+    written = read_audio(tmp_path / "out.wav")
+    assert np.abs(written).max() <= 1.0 and np.abs(written).max() > 0.99
+    far = np.r_[0:2 * SR - 1000, 2 * SR + 1000:10 * SR]
+    np.testing.assert_allclose(written[far], loud[far], atol=1e-4)  # 16-bit WAV: the level kept away from it

@@ -207,14 +207,41 @@ def test_write_audio_failure_leaves_nothing(out_dir: Path, monkeypatch: pytest.M
     assert [p.name for p in out_dir.iterdir()] == ["keep.wav"]
 
 
-def test_limit_peak_scales_only_what_would_clip() -> None:
+def test_limit_peak_lowers_only_what_would_clip() -> None:
     from egosonics.media.audio import limit_peak
 
     quiet = np.array([0.5, -1.0, 0.25], np.float32)
     assert limit_peak(quiet) is quiet
-    loud = np.array([0.5, -2.0, 1.0], np.float32)
+    loud = np.array([0.5, -2.0, 1.0], np.float32)  # shorter than the hold: the whole waveform gets the peak's gain
     np.testing.assert_allclose(limit_peak(loud), [0.25, -1.0, 0.5])
     assert len(limit_peak(np.zeros(0, np.float32))) == 0
+
+
+def test_one_loud_click_does_not_make_the_whole_soundtrack_quiet() -> None:
+    """A generated contact overshooting full scale 3x (as the onset-track models' do) is brought to full scale where
+    it is; the rest keeps its level (dividing the whole soundtrack by its peak made it 3x quieter throughout)."""
+    from egosonics.media.audio import LIMIT_HOLD, limit_peak
+
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(SR)).astype(np.float32)
+    click = 10_000
+    x[click:click + 50] += 3.0 * np.hanning(50).astype(np.float32)
+    limited = limit_peak(x)
+    assert limited.dtype == np.float32 and limited.shape == x.shape
+    assert np.abs(limited).max() <= 1.0 and np.abs(limited).max() > 0.99  # full scale at the click, not beyond
+    far = np.ones(SR, bool)
+    far[click - 2 * LIMIT_HOLD:click + 50 + 2 * LIMIT_HOLD] = False
+    np.testing.assert_array_equal(limited[far], x[far])  # untouched away from it
+    assert x.dtype == np.float32 and np.abs(x).max() > 2.9  # the input is not modified
+    level = np.full(SR, 0.2, np.float32)
+    level[click] = 3.0
+    gain = limit_peak(level) / level
+    assert gain[click] == pytest.approx(1 / 3, rel=1e-5)
+    assert np.all(np.diff(gain[:click + 1]) <= 1e-7) and np.all(np.diff(gain[click:]) >= -1e-7)  # smooth, no jumps
+    assert gain[click - 2 * LIMIT_HOLD] == 1.0 and gain[click + 2 * LIMIT_HOLD] == 1.0
+    several = np.stack([x, 0.5 * x])  # [..., n]: each row limited on its own
+    np.testing.assert_array_equal(limit_peak(several)[0], limited)
+    assert np.abs(limit_peak(several)[1]).max() <= 1.0
 
 
 def test_resample_is_polyphase_along_the_last_axis() -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.media.audio import peak_scale, write_audio
+from egosonics.media.audio import limit_peak, peak_scale, write_audio
 from egosonics.media.formats import is_video_file
 from egosonics.media.mux import mux_audio
 from egosonics.media.video import FrameStream, video_span_s
@@ -263,7 +263,7 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
                    guidance_scale=options.guidance, generator=generator, griffin_lim_iters=options.griffin_lim_iters,
                    griffin_lim_init=options.griffin_lim_init)
         for piece in out.waveforms.numpy():
-            sink(joiner.add(piece))
+            sink(joiner.add(limit_peak(piece)))  # a contact above full scale is limited where it is
         bar.update(len(batch))  # type: ignore[attr-defined]
         batch = []
         release_free_memory()  # the heap's holes go back to the system: the peak stays that of the first batches
@@ -293,7 +293,7 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
             span = video_span_s(src)  # the one probe of the file; then one decode for all windows, and the mux
             with AudioSpool() as spool:
                 duration = generate_waveform(pipe, src, options, spool.write, span_s=span)
-                scale = peak_scale(spool.peak)  # written audio never clips
+                scale = peak_scale(spool.peak)  # never clips: 1 unless two crossfaded windows summed above 1
                 mux_audio(src, spool.blocks(scale), pipe.clip_spec.sample_rate, dst, span_s=span)
                 report.written.append(dst)
                 if options.write_wav:

@@ -75,7 +75,7 @@ def resynthesize(video: str | os.PathLike[str], out: str | os.PathLike[str], *, 
     # 5. Write.
     limited = limit_peak(resynth)
     if limited is not resynth:
-        log.warning("resynthesised audio peaks at %.2f; scaled down to avoid clipping", float(np.abs(resynth).max()))
+        log.warning("resynthesised audio peaks at %.2f; limited to full scale", float(np.abs(resynth).max()))
     resynth = limited
     mux_audio(video, resynth, clip.sample_rate, out)
     if wav is not None:

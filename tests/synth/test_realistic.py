@@ -380,3 +380,25 @@ def test_realistic_classes_sound_distinct():
     centroids = {cls: x[train & (y == cls)].mean(axis=0) for cls in classes}
     predicted = [min(centroids, key=lambda c: np.linalg.norm(f - centroids[c])) for f in x[~train]]
     assert np.mean(np.array(predicted) == y[~train]) >= 0.75, list(zip(y[~train], predicted, strict=True))
+
+
+def test_the_shortest_water_run_with_the_slowest_turn_plans_a_valid_hand_path():
+    """A realistic single-event water clip failed to plan (keyframe before the previous one) when the water ran its
+    shortest (1.2 s) and the handle turned its slowest (0.35 s): the hand's rest before closing ended before it
+    began."""
+    from egosonics.synth.realistic.actions import Water
+
+    class Ends:
+        """``uniform`` gives the low or the high end of each range, in turn."""
+
+        def __init__(self, *ends: str) -> None:
+            self.ends = iter(ends)
+
+        def uniform(self, low: float, high: float) -> float:
+            return low if next(self.ends) == "low" else high
+
+    rng = np.random.default_rng(0)
+    water = Water(Layout(96, 128, 30, SR), Look.draw(rng, "wood"), Ends("low", "low", "high", "low", "low"), 0.3,
+                  200.0)
+    assert all(b >= a for a, b in itertools.pairwise(water.hand.times))
+    assert [event.time_s for event in water.events] == [pytest.approx(water.t_on)]

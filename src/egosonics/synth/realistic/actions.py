@@ -681,7 +681,9 @@ class Water(RAction):
                      .to(self.t_close, (0.0,), "contact"))
         hx, hy = self.handle
         self.hand = Path(start_s, self.rest(hx, hy)).to(t, (hx + 8 * u, hy), "smooth").hold(self.t_open + 0.1)
-        self.hand.to(self.t_open + 0.5, self.rest(hx, hy), "smooth").hold(self.t_close - turn - 0.45)
+        # at rest until it reaches for the handle again (no rest when the water runs its shortest)
+        self.hand.to(self.t_open + 0.5, self.rest(hx, hy), "smooth").hold(max(self.t_open + 0.5,
+                                                                              self.t_close - turn - 0.45))
         self.hand.to(self.t_close - turn, (hx + 8 * u, hy), "smooth").hold(self.t_close + 0.1)
         self.end_s = self.t_close + rng.uniform(0.5, 0.65)
         self.hand.to(self.end_s, self.rest(hx, hy), "smooth")

@@ -270,14 +270,23 @@ def shown(path: str) -> str:
     return os.path.relpath(path, REPO) if REPO.parent in Path(path).resolve().parents else path
 
 
+def _written(settings: dict[str, Any]) -> str:
+    """How the run's written audio was kept below full scale (runs before the limiter have no key for it)."""
+    if "limiter" in settings:
+        return "the written audio limited where it exceeds full scale"
+    if "limit_hold" in settings:
+        return "the written audio limited window by window (the limiter's first version)"
+    return "the written audio divided by its peak where that exceeded full scale (before the limiter)"
+
+
 def render(m: dict[str, Any]) -> str:
     """The card's tables, from the metrics JSON alone."""
     from egosonics.evaluation.report import markdown_table
 
     s = m["settings"]
     lines = [f"Model sha256 `{m['model_sha256']}` (its weight and config files; `{shown(m['model'])}`), measured by "
-             f"`scripts/model_card.py` with {s['steps']} DDIM steps, guidance {s['guidance']:g}, seed {s['seed']} "
-             f"in {m['total_s'] / 60:.1f} min.", "",
+             f"`scripts/model_card.py` with {s['steps']} DDIM steps, guidance {s['guidance']:g}, seed {s['seed']}, "
+             f"{_written(s)}, in {m['total_s'] / 60:.1f} min.", "",
              f"Held-out synthesized scenes ({s['difficulty']}, seed {s['scene_seed']}, n = {s['n']}):", "",
              markdown_table(m["table"]), "",
              f"Against the bars of {BARS_FROM[s['difficulty']]}:", "", "| bar | measured | |", "|---|---|---|"]
@@ -362,8 +371,10 @@ def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any],
             raise CardError(f"{missing[0]}: --real-clips: no such folder")
     # the waveform stage --vocoder resolves to (learned by default when the folder has vocoder/)
     vocoder = args.vocoder or ("learned" if (model / "vocoder" / "config.json").is_file() else "griffin-lim")
-    # the written audio's peak limiter is part of the key too (runs before it divided a clip by its peak)
-    settings = {"vocoder": vocoder, "limit_hold": LIMIT_HOLD, "n": args.n, "n_single": args.n_single,
+    # how the written audio is kept below full scale is part of the key too (runs before the limiter divided a clip
+    # by its peak; runs of its first version limited each window before the crossfade)
+    settings = {"vocoder": vocoder, "limiter": f"whole soundtrack, hold {LIMIT_HOLD}", "n": args.n,
+                "n_single": args.n_single,
                 "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": args.difficulty,
                 "real_clips": real,
                 **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}

@@ -111,18 +111,27 @@ def test_window_frames_refuses_a_stream_that_ends_early():
         list(window_frames(frames, windows, 30))
 
 
-def test_audio_spool_round_trips_in_blocks():
+def test_audio_spool_round_trips_in_blocks_and_limits_them_as_a_whole():
+    from egosonics.media.audio import limit_peak, limit_reach
+
     rng = np.random.default_rng(0)
     parts = [rng.standard_normal(n).astype(np.float32) for n in (0, 5, 70_000, 3)]
     with AudioSpool() as spool:
         for part in parts:
             spool.write(part)
         whole = np.concatenate(parts)
-        assert spool.num_samples == len(whole) and spool.peak == pytest.approx(np.abs(whole).max())
-        blocks = list(spool.blocks(0.5, block=1000))
+        assert spool.num_samples == len(whole)
+        blocks = list(spool.blocks(block=1000))
         assert max(len(b) for b in blocks) == 1000
-        assert np.array_equal(np.concatenate(blocks), whole * np.float32(0.5))
+        assert np.array_equal(np.concatenate(blocks), whole)
         assert np.array_equal(spool.read(), whole)
+        # Standard normal noise goes above 1 everywhere: limited block by block, with the limiter's reach of context,
+        # it is exactly the whole limited at once, peaks at block edges included.
+        assert limit_reach() > 0 and np.abs(whole).max() > 3
+        limited = limit_peak(whole)
+        for block in (1000, 333, 100_000):
+            assert np.array_equal(np.concatenate(list(spool.limited_blocks(block=block))), limited), block
+        assert np.array_equal(spool.read(limited=True), limited)
 
 
 @pytest.fixture(scope="module")
@@ -204,14 +213,19 @@ def test_mux_and_wav_from_pieces_equal_mux_and_wav_from_one_array(tmp_path, seco
     assert (tmp_path / "whole.wav").read_bytes() == (tmp_path / "pieces.wav").read_bytes()
 
 
-def test_a_loud_contact_is_limited_where_it_is_and_the_rest_keeps_its_level(tiny_pipe, tmp_path, monkeypatch):
+@pytest.mark.parametrize("seconds", [10, 20])
+def test_a_loud_contact_is_limited_where_it_is_and_the_rest_keeps_its_level(tiny_pipe, tmp_path, monkeypatch,
+                                                                             seconds):
     """The onset-track models' contacts overshoot full scale 2-4 times; the written soundtrack is limited around
-    them, not divided by its peak throughout (which made impacts quiet enough to be heard as footsteps)."""
+    them, not divided by its peak throughout (which made impacts quiet enough to be heard as footsteps), also where
+    two windows' crossfade adds up their contacts (20 s: windows at 0 and 8 s, both loud at 9 s)."""
+    from egosonics.media.audio import limit_peak, limit_reach
     from egosonics.pipeline import EgoSonicsPipelineOutput
 
     rng = np.random.default_rng(0)
     loud = (0.1 * rng.standard_normal(10 * SR)).astype(np.float32)
-    loud[2 * SR:2 * SR + 40] += 3.0 * np.hanning(40).astype(np.float32)
+    for at in (1, 9):
+        loud[at * SR:at * SR + 40] += 3.0 * np.hanning(40).astype(np.float32)
 
     def fake_call(self, frames, **_):
         batch = len(frames)
@@ -219,9 +233,16 @@ def test_a_loud_contact_is_limited_where_it_is_and_the_rest_keeps_its_level(tiny
                                        model_images=None, video_embeddings=None)
 
     monkeypatch.setattr(EgoSonicsPipeline, "__call__", fake_call)
-    src = make_video(tmp_path / "clip.mp4", 10)
+    src = make_video(tmp_path / "clip.mp4", seconds)
     generate_files(tiny_pipe, [src], tmp_path / "out.mp4", replace(FAST, write_wav=True))
     written = read_audio(tmp_path / "out.wav")
+    windows = split_windows(float(seconds), window_s=10.0, hop_s=8.0)
+    joined = crossfade_join([loud] * len(windows), windows, SR, seconds * SR)
+    assert np.abs(joined).max() > 3.0  # what would have been divided by its peak
     assert np.abs(written).max() <= 1.0 and np.abs(written).max() > 0.99
-    far = np.r_[0:2 * SR - 1000, 2 * SR + 1000:10 * SR]
-    np.testing.assert_allclose(written[far], loud[far], atol=1e-4)  # 16-bit WAV: the level kept away from it
+    np.testing.assert_allclose(written, limit_peak(joined), atol=1e-4)  # 16-bit WAV
+    far = np.ones(len(joined), bool)
+    for contact in np.flatnonzero(np.abs(joined) > 1.0):
+        far[max(0, contact - limit_reach()):contact + limit_reach() + 1] = False
+    assert far.mean() > 0.9
+    np.testing.assert_allclose(written[far], joined[far], atol=1e-4)  # the level kept away from the contacts

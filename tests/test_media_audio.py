@@ -244,6 +244,24 @@ def test_one_loud_click_does_not_make_the_whole_soundtrack_quiet() -> None:
     assert np.abs(limit_peak(several)[1]).max() <= 1.0
 
 
+def test_limit_peak_never_exceeds_full_scale_and_is_exactly_1_beyond_its_reach() -> None:
+    from egosonics.media.audio import limit_peak, limit_reach
+
+    rng = np.random.default_rng(1)
+    for trial in range(60):
+        n, hold = int(rng.integers(1, 3000)), int(rng.integers(0, 700))
+        dtype = (np.float32, np.float64)[trial % 2]
+        x = (rng.standard_normal(n) * rng.uniform(0.2, 4.0)).astype(dtype)
+        x[[0, -1]] *= 5  # peaks at both edges
+        y = limit_peak(x, hold)
+        assert y.dtype == dtype and np.abs(y).max() <= 1.0, (n, hold)
+        reach = limit_reach(hold)
+        far = np.ones(n, bool)
+        for k in np.flatnonzero(np.abs(x) > 1.0):
+            far[max(0, k - reach):k + reach + 1] = False
+        assert np.array_equal(y[far], x[far]), (n, hold, dtype)  # bit for bit, float64 too
+
+
 def test_resample_is_polyphase_along_the_last_axis() -> None:
     from egosonics.media.audio import resample
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from egosonics.errors import EgoSonicsError
-from egosonics.media.audio import limit_peak, peak_scale, write_audio
+from egosonics.media.audio import limit_peak, limit_reach, write_audio
 from egosonics.media.formats import is_video_file
 from egosonics.media.mux import mux_audio
 from egosonics.media.video import FrameStream, video_span_s
@@ -186,35 +186,43 @@ def crossfade_join(pieces: list[np.ndarray], windows: list[Window], sample_rate:
 
 
 class AudioSpool:
-    """A mono float32 waveform written in pieces to an anonymous temporary file, then read back in blocks.
-
-    It keeps the length and the peak, so a long soundtrack can be normalised and muxed without holding it in memory.
+    """A mono float32 waveform written in pieces to an anonymous temporary file, then read back in blocks, as written
+    or through the peak limiter exactly as if the whole were in memory (``limited_blocks``): a long soundtrack is
+    limited and muxed without holding it.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="egosonics-audio-")  # noqa: SIM115 (closed by close/__exit__)
         self.num_samples = 0
-        self.peak = 0.0
 
     def write(self, samples: np.ndarray) -> None:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if len(samples):
-            self.peak = max(self.peak, float(np.abs(samples).max()))
             self._file.write(samples.tobytes())
             self.num_samples += len(samples)
 
-    def blocks(self, scale: float = 1.0, block: int = 1 << 16) -> Iterator[np.ndarray]:
-        """The samples times ``scale``, ``block`` at a time."""
+    def blocks(self, block: int = 1 << 16) -> Iterator[np.ndarray]:
+        """The samples as written, ``block`` at a time."""
         self._file.seek(0)
         left = self.num_samples
         while left > 0:
             chunk = np.frombuffer(self._file.read(4 * min(block, left)), np.float32)
             left -= len(chunk)
-            yield chunk * np.float32(scale) if scale != 1.0 else chunk
+            yield chunk
 
-    def read(self, scale: float = 1.0) -> np.ndarray:
+    def limited_blocks(self, block: int = 1 << 16) -> Iterator[np.ndarray]:
+        """The samples through ``limit_peak``, ``block`` at a time, equal to limiting the whole waveform at once: each
+        block is limited with ``limit_reach()`` samples of its neighbours on both sides, all the limiter looks at."""
+        reach = limit_reach()
+        for start in range(0, self.num_samples, block):
+            low, high = max(0, start - reach), min(self.num_samples, start + block + reach)
+            self._file.seek(4 * low)
+            chunk = limit_peak(np.frombuffer(self._file.read(4 * (high - low)), np.float32))
+            yield chunk[start - low:start - low + min(block, self.num_samples - start)]
+
+    def read(self, *, limited: bool = False) -> np.ndarray:
         """All samples at once (only for outputs that need the whole waveform, e.g. the spectrogram figure)."""
-        parts = list(self.blocks(scale))
+        parts = list(self.limited_blocks() if limited else self.blocks())
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     def close(self) -> None:
@@ -263,7 +271,7 @@ def generate_waveform(pipe: EgoSonicsPipeline, video: Path, options: GenerateOpt
                    guidance_scale=options.guidance, generator=generator, griffin_lim_iters=options.griffin_lim_iters,
                    griffin_lim_init=options.griffin_lim_init)
         for piece in out.waveforms.numpy():
-            sink(joiner.add(limit_peak(piece)))  # a contact above full scale is limited where it is
+            sink(joiner.add(piece))
         bar.update(len(batch))  # type: ignore[attr-defined]
         batch = []
         release_free_memory()  # the heap's holes go back to the system: the peak stays that of the first batches
@@ -293,18 +301,18 @@ def generate_files(pipe: EgoSonicsPipeline, inputs: list[Path], out: Path,
             span = video_span_s(src)  # the one probe of the file; then one decode for all windows, and the mux
             with AudioSpool() as spool:
                 duration = generate_waveform(pipe, src, options, spool.write, span_s=span)
-                scale = peak_scale(spool.peak)  # never clips: 1 unless two crossfaded windows summed above 1
-                mux_audio(src, spool.blocks(scale), pipe.clip_spec.sample_rate, dst, span_s=span)
+                # written audio never clips: a contact above full scale is limited where it is (joins included)
+                mux_audio(src, spool.limited_blocks(), pipe.clip_spec.sample_rate, dst, span_s=span)
                 report.written.append(dst)
                 if options.write_wav:
                     wav = dst.with_suffix(".wav")
-                    write_audio(wav, spool.blocks(scale), pipe.clip_spec.sample_rate, inputs=(src,))
+                    write_audio(wav, spool.limited_blocks(), pipe.clip_spec.sample_rate, inputs=(src,))
                     report.written.append(wav)
                 if options.write_png:  # the figure needs the whole waveform
                     from egosonics.spectrogram.figure import plot_spectrograms  # matplotlib: only when asked
 
                     png = dst.with_suffix(".png")
-                    unit = waveform_to_unit(torch.from_numpy(spool.read(scale)), pipe.spectrogram_params)
+                    unit = waveform_to_unit(torch.from_numpy(spool.read(limited=True)), pipe.spectrogram_params)
                     plot_spectrograms(png, [(f"generated for {src.name}", unit)], pipe.spectrogram_params,
                                       duration_s=duration)
                     report.written.append(png)

@@ -211,13 +211,14 @@ def write_audio(path: str | os.PathLike[str], waveform: np.ndarray | Iterator[np
             raise MediaError(path, f"cannot write ({exc.error_string})") from None
 
 
-def peak_scale(peak: float) -> float:
-    """The gain that brings a waveform with this peak (absolute value) to full scale when it exceeds it, else 1."""
-    return 1.0 / peak if peak > 1.0 else 1.0
-
-
 # How far around a sample above full scale the limiter lowers the gain: 256 samples, 11.6 ms at 22,050 Hz
 LIMIT_HOLD = 256
+
+
+def limit_reach(hold: int = LIMIT_HOLD) -> int:
+    """How many samples on each side of a sample ``limit_peak``'s gain there depends on (the hold, then half the
+    smoothing window): a block limited with this many samples of context on both sides comes out as in the whole."""
+    return hold + (hold + 1 + hold % 2) // 2
 
 
 def limit_peak(waveform: np.ndarray, hold: int = LIMIT_HOLD) -> np.ndarray:
@@ -227,9 +228,10 @@ def limit_peak(waveform: np.ndarray, hold: int = LIMIT_HOLD) -> np.ndarray:
     A limiter, not a rescaling: each sample needs the gain min(1, 1 / |x|); that need is held (a moving minimum over
     ±``hold`` samples) and then smoothed (a moving mean over ``hold`` + 1 samples, which only averages values the
     hold has already lowered to at most each sample's own need). So the gain never exceeds what a sample needs, falls
-    and recovers over about 2 · ``hold`` samples around a peak, and is exactly 1 elsewhere. Dividing the whole
-    waveform by its peak instead made a soundtrack with one loud contact quiet throughout (the onset-track models'
-    contacts overshoot full scale 2-4 times: docs/TRAINING.md, "The written audio's level").
+    and recovers within ``limit_reach`` (1.5 · ``hold``, 17 ms) of a sample above full scale, and is exactly 1
+    farther away. Dividing the whole waveform by its peak instead made a soundtrack with one loud contact quiet
+    throughout (the onset-track models' contacts overshoot full scale 2-4 times: docs/TRAINING.md, "The written
+    audio's level").
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
@@ -238,8 +240,10 @@ def limit_peak(waveform: np.ndarray, hold: int = LIMIT_HOLD) -> np.ndarray:
         return waveform
     need = np.minimum(1.0, 1.0 / np.maximum(np.abs(x.astype(np.float64)), 1e-12))
     held = minimum_filter1d(need, size=2 * hold + 1, axis=-1, mode="nearest")
-    gain = uniform_filter1d(held, size=hold + 1 + hold % 2, axis=-1, mode="nearest")  # an odd width: centred
-    gain = np.minimum(gain, need)  # the mean's rounding, never the design, could exceed the need by an ulp
+    width = hold + 1 + hold % 2  # odd: centred
+    gain = np.minimum(uniform_filter1d(held, size=width, axis=-1, mode="nearest"), need)  # min: the mean's rounding
+    # where the window held no lowered value the gain is exactly 1 (the running mean would drift by an ulp)
+    gain[minimum_filter1d(held, size=width, axis=-1, mode="nearest") >= 1.0] = 1.0
     return (x * gain).astype(x.dtype, copy=False)
 
 

@@ -374,9 +374,8 @@ def run_settings(args: argparse.Namespace, model: Path) -> tuple[dict[str, Any],
     # how the written audio is kept below full scale is part of the key too (runs before the limiter divided a clip
     # by its peak; runs of its first version limited each window before the crossfade)
     settings = {"vocoder": vocoder, "limiter": f"whole soundtrack, hold {LIMIT_HOLD}", "n": args.n,
-                "n_single": args.n_single,
-                "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED, "test_seed": TEST_SEED, "difficulty": args.difficulty,
-                "real_clips": real,
+                "n_single": args.n_single, "scene_seed": SCENE_SEED, "fit_seed": FIT_SEED, "test_seed": TEST_SEED,
+                "difficulty": args.difficulty, "real_clips": real,
                 **{k: v for k, v in asdict(options).items() if k not in ("write_wav", "write_png")}}
     return settings, options
 

@@ -3,13 +3,14 @@
     .venv/bin/python scripts/timbre_ceiling.py [--rows 32,128,512] [--model FOLDER ...] [--out outputs/timbre_ceiling]
 
 Ground-truth audio of synthesized single-event clips (seed 3, 10 per class; the model card's set) goes through one
-path and back through Griffin-Lim (32 iterations, seed 0), and ``scripts/model_card.py``'s nearest-centroid classifier
-(fitted on the ground truth of seed 4) names its class:
+path and back through Griffin-Lim (32 iterations, seed 0), and ``scripts/model_card.py``'s classifier (a linear
+discriminant on log-mel, attack and envelope statistics, fitted on the ground truth of seed 4) names its class:
 
     full                  the 1024 × 430 spectrogram itself (the vocoder ceiling)
     POOL:ROWS             the model image with ROWS frequency rows (256 time columns, as ``tiny``) and back by
                           ``from_model_image`` (linear in frequency), the rows merged by dB means (POOL ``db``, the
-                          shipped model's) or by power (``power``; ``SpectrogramParams.freq_pooling``)
+                          model shipped until 2026-12-01) or by power (``power``, the one shipped since;
+                          ``SpectrogramParams.freq_pooling``)
     default+superres      the shipped model's image layout and its super-resolution CNN: what its generator's best
                           image becomes (since 2026-12-01 power rows and an untrained CNN, so the same as power:32)
     FOLDER+superres       the same for each ``--model`` folder (its own row layout and CNN)
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from model_card import centroid_classifier, event_class, scenes, single_clips  # scripts/ is on a script's path
+from model_card import event_class, event_classifier, scenes, single_clips  # scripts/ is on a script's path
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,9 +81,9 @@ def main() -> None:
     layouts = [f"{pool}:{r}" for r in rows for pool in ("db", "power")]
     paths = ["full", *(f"{name}+superres" for name in pipes), *layouts]
     params, n = pipes["default"].spectrogram_params, pipes["default"].clip_spec.num_samples
-    fit = scenes(Path(args.scenes), kind="single", n=60, seed=4, redo=False)
-    test = scenes(Path(args.scenes), kind="single", n=60, seed=3, redo=False)
-    classes, predict = centroid_classifier(fit)
+    fit = scenes(Path(args.scenes), kind="single", n=60, seed=4, difficulty="easy", redo=False)
+    test = scenes(Path(args.scenes), kind="single", n=60, seed=3, difficulty="easy", redo=False)
+    classes, predict = event_classifier(fit)
     results = {p: {"clips": []} for p in paths}
     embeddings: dict[str, list] = {p: [] for p in ["original", *paths]}
     for clip in single_clips(test):
@@ -92,9 +93,8 @@ def main() -> None:
         for p in paths:
             out = griffin_lim(unit_to_magnitude(through(unit, p, pipes), params), n, params, n_iter=32,
                               generator=torch.Generator().manual_seed(0))[:len(wave)]
-            embedding = logmel_stats(out.numpy())
-            embeddings[p].append(embedding)
-            results[p]["clips"].append({"clip": clip.stem, "class": event_class(clip), "heard": predict(embedding),
+            embeddings[p].append(logmel_stats(out.numpy()))
+            results[p]["clips"].append({"clip": clip.stem, "class": event_class(clip), "heard": predict(out.numpy()),
                                         "lsd": float(log_spectral_distance(wave, out, params))})
         print(clip.stem, flush=True)
     lines = ["| path | class accuracy | " + " | ".join(classes) + " | LSD | FD log-mel |",

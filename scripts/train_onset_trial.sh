@@ -18,6 +18,8 @@
 #   7. S-power: S from the shipped tiny-power model (power-pooled rows, no learned super-resolution).
 #   8. the scene-head models' cards again with the written audio limited instead of divided by its peak, and
 #      S-power's on realistic scenes (docs/TRAINING.md, "The written audio's level").
+#   9. S-power trained with the track at 16 (the value it runs with), and the same on 700 more realistic scenes
+#      (docs/TRAINING.md, "A classifier that hears realistic sound; S-power trained at its track value, ...").
 # Needs outputs/trial_motion/ (scripts/train_motion_trial.sh). Every stage resumes. One thread, niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -158,3 +160,36 @@ for stage in s_scene16 s_power_scene16; do
 done
 $PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none --difficulty realistic \
     --n-single 100 --out outputs/default_model/eval
+
+# 9. S-power with the track at gain 16 in training (the windows of step 1 with the track at 16), then the same with
+#    700 more realistic scenes (seed 7); each gets S-power's scene head and the realistic card (new classifier).
+for part in realistic easy; do
+    [ -d "$OUT/data16_$part/shards" ] || $PY scripts/trial_onset_shards.py "$MOTION/data_$part" "$OUT/data16_$part" --gain 16
+done
+MORE=$OUT/more
+[ -f "$MORE/synth_realistic_s7/manifest.jsonl" ] || $EGO -q synth "$MORE/synth_realistic_s7" --difficulty realistic \
+    --n 700 --seed 7 --size 128 --workers 1
+[ -d "$MORE/data_realistic_s7/shards" ] || $EGO -q prepare "$MORE/synth_realistic_s7" "$MORE/data_realistic_s7" \
+    --rms-threshold -70 --videos-per-shard 50 --workers 1 --exclude '*.json,*.jsonl,*.wav' --encoder motion
+[ -d "$MORE/data16_realistic_s7/shards" ] || $PY scripts/trial_onset_shards.py "$MORE/data_realistic_s7" \
+    "$MORE/data16_realistic_s7" --gain 16
+link() {  # link DEST PREFIX SHARD...: the shards under DEST/shards, named PREFIX<name>
+    local dest=$1 prefix=$2
+    shift 2
+    mkdir -p "$dest/shards"
+    for f in "$@"; do ln -sf "$(readlink -f "$f")" "$dest/shards/$prefix$(basename "$f")"; done
+}
+link "$OUT/data16_synth" realistic_ "$OUT"/data16_realistic/shards/*.tar
+link "$OUT/data16_synth" easy_ "$OUT"/data16_easy/shards/*.tar
+link "$MORE/data16_synth_more" "" "$OUT"/data16_synth/shards/*.tar
+link "$MORE/data16_synth_more" s7_ "$MORE"/data16_realistic_s7/shards/*.tar
+for stage in g16 g16_more; do
+    nice -n 10 .venv/bin/egosonics --threads 2 train syncronet --config "configs/trial_onset/train_syncronet_synth_power_$stage.yaml"
+    nice -n 10 .venv/bin/egosonics --threads 2 train video-to-text \
+        --config "configs/trial_onset/train_video_to_text_synth_power_$stage.yaml"
+    [ -f "$OUT/model_s_power_${stage}_scene16/model_index.json" ] || $PY scripts/train_onset_head.py \
+        --model "$OUT/video_to_text_s_power_$stage/model" --out "$OUT/model_s_power_${stage}_scene16" \
+        --head-from "$OUT/model_s_power_scene16"
+    $PY scripts/model_card.py --model "$OUT/model_s_power_${stage}_scene16" --real-clips none --difficulty realistic \
+        --n-single 100 --out outputs/default_model/eval
+done

@@ -89,15 +89,21 @@ def test_outputs_of_another_model_are_refused_or_redone(models, tmp_path: Path) 
 def test_the_script_refuses_stale_outputs_in_one_line_before_any_work(models, tmp_path: Path, capsys) -> None:
     a, b = models
     out = tmp_path / "eval"
-    args = ["--n", "2", "--n-single", "6", "--steps", "2", "--real-clips", "none", "--out", str(out)]
+    args = ["--n", "2", "--n-single", "12", "--steps", "2", "--real-clips", "none", "--out", str(out)]
     settings, _ = card.run_settings(card.parse_args(args), a)
-    assert {k: settings[k] for k in SETTINGS} == SETTINGS
+    assert {k: settings[k] for k in SETTINGS} == {**SETTINGS, "n_single": 12}
     sa, sb = {**card.model_digest(a), "settings": settings}, {**card.model_digest(b), "settings": settings}
     card.claim(card.run_folder(out, sa), sa, redo=False)
     shutil.copytree(card.run_folder(out, sa), card.run_folder(out, sb))
     assert card.main(["--model", str(b), *args]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("model_card.py: error: ") and "another model" in err[0], err
+    assert not (out / "scenes").exists()  # refused before synthesizing or generating anything
+    # Too few single-event clips for the classifier (two of each class): refused before any work too.
+    assert card.main(["--model", str(a), *args[:2], "--n-single", "6", *args[4:]]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["model_card.py: error: --n-single 6: the classifier needs at least two clips of each of the 6 "
+                   "easy classes (12 or more)"], err
     assert not (out / "scenes").exists()  # refused before synthesizing or generating anything
 
 
@@ -114,7 +120,8 @@ def metrics(model: Path) -> dict:
     return {**card.model_digest(model), "model": str(model), "settings": {**SETTINGS, "real_clips": ["/A", "/B"]},
             "table": [row("ours", 0.974, 0.966, 0.089, 0.82), row("ours", 0.974, 0.966, 0.089, 0.82) | {
                 "system": "other-clip E_V", "onset F1 (events)": 0.094}, row("ground-truth", 1.0, 1.0, 0.095, 0.0)],
-            "classification": {"n": len(clips), "classes": ["chop", "footsteps", "impact", "saw"], "clips": clips,
+            "classification": {"n": len(clips), "classifier": card.METHOD,
+                               "classes": ["chop", "footsteps", "impact", "saw"], "clips": clips,
                                **card.class_summary(clips)},
             "real": real_section(), "generation_s": 60.0, "total_s": 600.0}
 
@@ -164,6 +171,11 @@ def test_the_tables_are_rendered_from_the_json(models) -> None:
     assert "| impact | 2 | 0/2 | chop 1, footsteps 1 | 2/2 |" in text
     assert "| saw | 2 | 2/2 | — | 1/2 |" in text
     assert "generated 0.50, ground truth itself 0.75" in text
+    assert f"({card.METHOD}, fitted on ground truth, seed 4; tested on seed 3, n = 4)" in text
+    assert card.METHOD == "LDA, Ledoit-Wolf shrinkage, on event_features"
+    del m["classification"]["classifier"]  # a card measured before the classifier was named: the centroid's
+    assert "(nearest centroid on logmel_stats, fitted on ground truth" in card.render(m)
+    m["classification"]["classifier"] = card.METHOD
     # The bars, judged from the numbers.
     assert "| onset F1 (±50 ms) ≥ 0.6 | 0.974 | met |" in text
     assert "| AV-Align within 10 % of ground truth's | 0.089 vs 0.095 (-6.3%) | met |" in text

@@ -11,6 +11,8 @@ Weight-free (CPU, CI), by module:
                   PairedSpectralMetrics                                                                      §5
     sync          motion (Farneback, frame differences), av_align (AVAlign), onset (OnsetMetrics),
                   xcorr_offset (XCorrOffset, offset_track), clip (load_sync_clip)                            §4.4–4.6
+    event_class   event_features (log-mel, attack, ring and envelope statistics, 269-d) and LinearDiscriminant
+                  (shrinkage LDA): the event class a clip sounds like, fitted on ground truth (the model card's)
     suite         WeightFreeSuite: all of the above per clip, one JSON-ready report with its settings        §7.2
 
 Weight-based (only with local weight files; never downloaded, sha256 logged):

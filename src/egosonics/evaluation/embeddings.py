@@ -25,13 +25,18 @@ LOGMEL_SETTINGS = {"n_fft": 1024, "hop_length": 256, "n_mels": 64, "fmin": 0.0, 
 MFCC_SETTINGS = {"n_mfcc": 20, "n_fft": 2048, "hop_length": 512, "n_mels": 128, "delta_width": 9}
 
 
+def log_mel(waveform: np.ndarray | torch.Tensor, *, sample_rate: int = DEFAULT_CLIP.sample_rate) -> torch.Tensor:
+    """The log-mel frames ``logmel_stats`` summarises (settings in the module docstring): [..., n] → [..., 64, T]
+    float64."""
+    s = LOGMEL_SETTINGS
+    mel = mel_spectrogram(as_waveform(waveform), sample_rate=sample_rate, n_fft=s["n_fft"],
+                          hop_length=s["hop_length"], n_mels=s["n_mels"], fmin=s["fmin"], power=s["power"])
+    return torch.log(mel + s["log_offset"]).double()
+
+
 def logmel_stats(waveform: np.ndarray | torch.Tensor, *, sample_rate: int = DEFAULT_CLIP.sample_rate) -> np.ndarray:
     """Log-mel statistics embedding (settings in the module docstring): [..., n] → [..., 128] float64."""
-    x = as_waveform(waveform)
-    s = LOGMEL_SETTINGS
-    mel = mel_spectrogram(x, sample_rate=sample_rate, n_fft=s["n_fft"], hop_length=s["hop_length"],
-                          n_mels=s["n_mels"], fmin=s["fmin"], power=s["power"])  # [..., 64, T]
-    logmel = torch.log(mel + s["log_offset"]).double()
+    logmel = log_mel(waveform, sample_rate=sample_rate)  # [..., 64, T]
     return torch.cat([logmel.mean(dim=-1), logmel.std(dim=-1, correction=0)], dim=-1).numpy()  # [..., 128]
 
 

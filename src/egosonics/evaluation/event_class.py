@@ -32,8 +32,8 @@ import torch
 
 from egosonics.clip_spec import DEFAULT_CLIP
 from egosonics.evaluation.base import as_matrix
-from egosonics.evaluation.embeddings import LOGMEL_SETTINGS
-from egosonics.evaluation.features import as_waveform, mel_spectrogram
+from egosonics.evaluation.embeddings import LOGMEL_SETTINGS, log_mel
+from egosonics.evaluation.features import as_waveform
 
 METHOD = "LDA, Ledoit-Wolf shrinkage, on event_features"
 """What a report says it used (the model card records it beside the accuracies)."""
@@ -47,9 +47,7 @@ def event_features(waveform: np.ndarray | torch.Tensor, *, sample_rate: int = DE
     x = as_waveform(waveform)
     if x.ndim != 1:
         raise ValueError(f"event_features takes one mono waveform [n], got shape {tuple(x.shape)}")
-    mel = mel_spectrogram(x, sample_rate=sample_rate, n_fft=s["n_fft"], hop_length=s["hop_length"],
-                          n_mels=s["n_mels"], fmin=s["fmin"], power=s["power"])
-    logmel = torch.log(mel + s["log_offset"]).double().numpy()  # [64, T]
+    logmel = log_mel(x, sample_rate=sample_rate).numpy()  # [64, T], the frames logmel_stats summarises
     frames = logmel.shape[1]
     if frames < 3:
         raise ValueError(f"event_features needs at least 3 frames ({2 * s['hop_length']} samples), got {len(x)}")

@@ -1,7 +1,8 @@
 """Train the onset head of a ``motion-onset`` model on real clips with their recorded sound, and write the model.
 
     .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER [--holdout-sources A,B,...]
-        [--synth FOLDER ... [--synth-only]] [--real-weight N] [--epochs 60] [--seed 0] [--workers 2]
+        [--synth FOLDER ... [--synth-only] [--scene-onsets {audio,events}]] [--real-weight N] [--epochs 60]
+        [--seed 0] [--workers 2]
         [--track-gain G] [--track {picks,soft}] [--inputs {globals,all}]
     .venv/bin/python scripts/train_onset_head.py --model FOLDER --out FOLDER --head-from MODEL
 
@@ -9,8 +10,9 @@
    ``--holdout-sources``: the ``motion`` encoder's E_V of the whole clip (30 fps, 128 × 128 centre crop, as
    ``generate`` decodes) and the onsets of its recorded audio (``detect_onsets``, as the evaluation).
    ``--synth FOLDER`` (repeatable) adds the scenes of ``egosonics synth`` folders (the onsets of the sound in their
-   videos); ``--real-weight N`` then counts every real clip N times, so a few real clips are not drowned;
-   ``--synth-only`` trains on the scenes alone (no footage: the weights carry no research terms).
+   videos, or with ``--scene-onsets events`` the onsets of their visible events, from each scene's timeline JSON:
+   ``training.onset.with_scene_events``); ``--real-weight N`` then counts every real clip N times, so a few real
+   clips are not drowned; ``--synth-only`` trains on the scenes alone (no footage: the weights carry no research terms).
 2. ``training.onset.fit_onset_head``: the head learns which frames start a sound; its threshold is set so it predicts
    as many onsets as the training clips have.
 3. The held-out clips (when given): pooled onset F1 (±50 ms, first 0.25 s left out) of the head's onsets, beside
@@ -104,6 +106,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for decoding and flow (default: 2)")
     parser.add_argument("--synth", action="append", default=[], metavar="FOLDER",
                         help="also train on the scenes of this egosonics synth folder (repeatable)")
+    parser.add_argument("--scene-onsets", choices=("audio", "events"), default="audio",
+                        help="what the head learns as a scene's onsets: those found in its sound (default, as for "
+                             "real clips) or its visible events' onsets from its timeline JSON, which have neither "
+                             "the detector's latency nor off-screen sounds (docs/TRAINING.md, \"Longer training, "
+                             "and a scene head that learns the events\")")
     parser.add_argument("--real-weight", type=int, default=1, help="each real clip counts this many times (default: 1)")
     parser.add_argument("--track-gain", type=float,
                         help="the track's value at an onset (default: the model's when it is already tiny-onset, "
@@ -120,13 +127,15 @@ def main() -> None:
         return
     if args.synth_only and not args.synth:
         raise SystemExit("--synth-only needs --synth FOLDER")
+    if args.scene_onsets == "events" and not args.synth:
+        raise SystemExit("--scene-onsets events needs --synth FOLDER")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     import torch
 
     from egosonics.loading import load_pipeline
-    from egosonics.training.onset import fit_onset_head, pooled_onset_rows
+    from egosonics.training.onset import fit_onset_head, pooled_onset_rows, with_scene_events
 
     torch.set_num_threads(1)
     holdout = {s.strip() for s in args.holdout_sources.split(",") if s.strip()}
@@ -142,12 +151,17 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         features = dict(zip(everything, pool.map(clip_features, everything, chunksize=4), strict=True))
 
+    if args.scene_onsets == "events":
+        for p in synth_paths:
+            features[p] = (with_scene_events(features[p][0], p.with_suffix(".json")), features[p][1])
+
     pipe = load_pipeline(args.model)
     encoder = untrained_head(pipe, args.model, args.track_gain, args.track, args.inputs)
     training = [features[p][0] for p in train_paths] * args.real_weight + [features[p][0] for p in synth_paths]
     summary = fit_onset_head(encoder, training, epochs=args.epochs, seed=args.seed)
     result = {"training_clips": [{"clip": p.stem, "source": source[p.stem]} for p in train_paths],
-              "synth": {"folders": args.synth, "scenes": len(synth_paths)}, "real_weight": args.real_weight,
+              "synth": {"folders": args.synth, "scenes": len(synth_paths), "onsets": args.scene_onsets},
+              "real_weight": args.real_weight,
               "holdout_sources": sorted(holdout), "heldout_clips": [p.stem for p in held_paths], "fit": summary,
               "terms": ("synthesized scenes only: no footage's terms" if args.synth_only else
                         "non-commercial research use (the real clips' footage; their SOURCES.md)")}

@@ -18,8 +18,10 @@
 #   7. S-power: S from the shipped tiny-power model (power-pooled rows, no learned super-resolution).
 #   8. the scene-head models' cards again with the written audio limited instead of divided by its peak, and
 #      S-power's on realistic scenes (docs/TRAINING.md, "The written audio's level").
-#   9. S-power trained with the track at 16 (the value it runs with), and the same on 700 more realistic scenes
-#      (docs/TRAINING.md, "A classifier that hears realistic sound; S-power trained at its track value, ...").
+#   9. S-power trained with the track at 16 (the value it runs with), and the same on 700 more realistic scenes,
+#      then trained twice and three times as long (docs/TRAINING.md, "A classifier that hears realistic sound;
+#      S-power trained at its track value, ..." and "Longer training, and a scene head that learns the events").
+#  10. a scene head trained on the scenes' visible events instead of the onsets in their sound (the same section).
 # Needs outputs/trial_motion/ (scripts/train_motion_trial.sh). Every stage resumes. One thread, niced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -162,7 +164,8 @@ $PY scripts/model_card.py --model "$OUT/model_s_power_scene16" --real-clips none
     --n-single 100 --out outputs/default_model/eval
 
 # 9. S-power with the track at gain 16 in training (the windows of step 1 with the track at 16), then the same with
-#    700 more realistic scenes (seed 7); each gets S-power's scene head and the realistic card (new classifier).
+#    700 more realistic scenes (seed 7), then that one 2,700 steps further twice (the second with the learning rate
+#    decayed to 0); each gets S-power's scene head and the realistic card (new classifier).
 for part in realistic easy; do
     [ -d "$OUT/data16_$part/shards" ] || $PY scripts/trial_onset_shards.py "$MOTION/data_$part" "$OUT/data16_$part" --gain 16
 done
@@ -183,7 +186,7 @@ link "$OUT/data16_synth" realistic_ "$OUT"/data16_realistic/shards/*.tar
 link "$OUT/data16_synth" easy_ "$OUT"/data16_easy/shards/*.tar
 link "$MORE/data16_synth_more" "" "$OUT"/data16_synth/shards/*.tar
 link "$MORE/data16_synth_more" s7_ "$MORE"/data16_realistic_s7/shards/*.tar
-for stage in g16 g16_more; do
+for stage in g16 g16_more g16_more_long g16_more_long2; do
     nice -n 10 .venv/bin/egosonics --threads 2 train syncronet --config "configs/trial_onset/train_syncronet_synth_power_$stage.yaml"
     nice -n 10 .venv/bin/egosonics --threads 2 train video-to-text \
         --config "configs/trial_onset/train_video_to_text_synth_power_$stage.yaml"
@@ -193,3 +196,19 @@ for stage in g16 g16_more; do
     $PY scripts/model_card.py --model "$OUT/model_s_power_${stage}_scene16" --real-clips none --difficulty realistic \
         --n-single 100 --out outputs/default_model/eval
 done
+
+# 10. A scene head that learns the scenes' visible events (their timelines) instead of the onsets found in their sound,
+#     on the 380 scenes and the 700 of seed 7 (docs/TRAINING.md, "Longer training, and a scene head that learns the
+#     events"): trained in front of S-power-16-more-long, then put before S-power-16-more-long2; realistic and easy
+#     cards.
+[ -f "$OUT/model_s_power_g16_more_long_events/model_index.json" ] || $PY scripts/train_onset_head.py \
+    --model "$OUT/video_to_text_s_power_g16_more_long/model" --out "$OUT/model_s_power_g16_more_long_events" \
+    --synth "$MOTION/synth_realistic" --synth "$MOTION/synth_easy" --synth "$MORE/synth_realistic_s7" --synth-only \
+    --inputs all --epochs 30 --scene-onsets events
+[ -f "$OUT/model_s_power_g16_more_long2_events/model_index.json" ] || $PY scripts/train_onset_head.py \
+    --model "$OUT/video_to_text_s_power_g16_more_long2/model" --out "$OUT/model_s_power_g16_more_long2_events" \
+    --head-from "$OUT/model_s_power_g16_more_long_events"
+$PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2_events" --real-clips none --difficulty realistic \
+    --n-single 100 --out outputs/default_model/eval
+$PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2_events" --real-clips none --difficulty easy \
+    --out outputs/default_model/eval

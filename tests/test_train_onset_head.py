@@ -54,3 +54,12 @@ def test_the_head_options_offer_the_encoders_settings(monkeypatch):
     load_script("train_onset_head", monkeypatch).add_head_options(parser)
     choices = {action.dest: tuple(action.choices) for action in parser._actions if action.choices}
     assert choices == {"track": ONSET_TRACKS, "inputs": ONSET_HEAD_INPUTS}
+
+
+def test_scene_events_as_onsets_need_scenes(monkeypatch, tmp_path):
+    script = load_script("train_onset_head", monkeypatch)
+    monkeypatch.setattr("sys.argv", ["train_onset_head.py", "--model", str(tmp_path / "m"), "--out",
+                                     str(tmp_path / "o"), "--scene-onsets", "events"])
+    with pytest.raises(SystemExit, match="--scene-onsets events needs --synth FOLDER"):
+        script.main()
+    assert not (tmp_path / "o").exists()

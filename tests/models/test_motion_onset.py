@@ -278,6 +278,20 @@ def test_recorded_onset_clip_reads_the_motion_ev_the_recorded_onsets_and_the_sto
     assert len(events) >= 3 and all(np.abs(clip.onsets_s - e).min() <= 0.05 for e in events)
 
 
+def test_with_scene_events_takes_the_visible_events_of_the_timeline_as_the_onsets(tmp_path):
+    from egosonics.training.onset import with_scene_events
+
+    clip = crafted_clip(0)
+    timeline = tmp_path / "scene-0.json"
+    timeline.write_text(json.dumps({"events": [{"onset_s": 2.5, "visible": True}, {"onset_s": 0.75},
+                                               {"onset_s": 1.25, "visible": False}]}))
+    scene = with_scene_events(clip, timeline)
+    assert np.array_equal(scene.onsets_s, [0.75, 2.5])  # sorted, the off-screen sound left out
+    assert scene.motion_ev is clip.motion_ev and scene.name == clip.name and scene.fps == clip.fps
+    with pytest.raises(FileNotFoundError, match=r"scene-1\.json: no timeline JSON beside the scene"):
+        with_scene_events(clip, tmp_path / "scene-1.json")
+
+
 def test_pooled_onset_rows_scores_each_clip_with_its_own_head_beside_chance_and_clicks():
     from egosonics.training.onset import pooled_onset_rows
 

@@ -9,6 +9,7 @@ A generator's training targets get their track from their own audio (``spectrogr
 ``egosonics prepare --encoder motion-onset``); the head that predicts it for silent video is trained here:
 
     recorded_onset_clip  a video with its recorded sound → its motion E_V and recorded onsets (and motion stops)
+    with_scene_events    a synthesized scene's clip with its visible events' onsets (its timeline) as the targets
     fit_onset_head       (E_V, onset times) of real clips → a trained ``MotionOnsetEncoder`` head and its threshold
     pooled_onset_rows    the head's onsets on held-out clips, pooled, beside the chance row and the click track
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,19 @@ def recorded_onset_clip(path: str | os.PathLike[str], *, fps: float = DEFAULT_CL
     onset_clip = OnsetClip(name=Path(path).stem, motion_ev=encoder.squash(signals),
                            onsets_s=onset_times(waveform, DEFAULT_CLIP.sample_rate), fps=fps)
     return onset_clip, pick_stops(signals["stop_max_cell"], fps=fps)
+
+
+def with_scene_events(clip: OnsetClip, timeline: str | os.PathLike[str]) -> OnsetClip:
+    """``clip`` (a synthesized scene's ``recorded_onset_clip``) with the onsets of the scene's visible events, read from
+    its timeline JSON (``egosonics synth``), in place of the onsets found in its audio: where the scene's sounds start
+    by construction, without the detector's latency (about a frame, which varies with the sound) and without the
+    sounds whose source is off screen, which no video can show."""
+    from egosonics.evaluation.sync.onset import event_onsets
+
+    path = Path(timeline)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no timeline JSON beside the scene (egosonics synth writes one per scene)")
+    return replace(clip, onsets_s=event_onsets(path))
 
 
 def pooled_onset_rows(heads: Sequence[MotionOnsetEncoder], clips: Sequence[OnsetClip],

@@ -139,14 +139,19 @@ def main() -> None:
 
     torch.set_num_threads(1)
     holdout = {s.strip() for s in args.holdout_sources.split(",") if s.strip()}
-    train_paths, held_paths, source = real_clips(holdout)
-    if args.synth_only:
-        train_paths, held_paths = [], train_paths + held_paths
     synth_paths = [v for folder in args.synth for v in sorted(Path(folder).glob("*.mp4"))]
     if args.real_weight < 1:
         raise SystemExit(f"--real-weight must be ≥ 1, got {args.real_weight}")
     if args.synth and not synth_paths:
         raise SystemExit(f"--synth {args.synth}: no .mp4 scenes found")
+    if args.scene_onsets == "events":  # before the features, which take minutes
+        missing = [p.with_suffix(".json") for p in synth_paths if not p.with_suffix(".json").is_file()]
+        if missing:
+            raise SystemExit(f"{missing[0]}: no timeline JSON beside the scene (--scene-onsets events reads the "
+                             f"visible events from it; {len(missing)} scene(s) lack one)")
+    train_paths, held_paths, source = real_clips(holdout)
+    if args.synth_only:
+        train_paths, held_paths = [], train_paths + held_paths
     everything = train_paths + held_paths + synth_paths
     with ProcessPoolExecutor(args.workers) as pool:
         features = dict(zip(everything, pool.map(clip_features, everything, chunksize=4), strict=True))

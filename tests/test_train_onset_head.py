@@ -63,3 +63,20 @@ def test_scene_events_as_onsets_need_scenes(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="--scene-onsets events needs --synth FOLDER"):
         script.main()
     assert not (tmp_path / "o").exists()
+
+
+def test_scene_events_as_onsets_refuse_a_scene_without_its_timeline_before_any_work(monkeypatch, tmp_path):
+    script = load_script("train_onset_head", monkeypatch)
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / "scene-0.mp4").write_bytes(b"")
+    (scenes / "scene-0.json").write_text("{}")
+    (scenes / "scene-1.mp4").write_bytes(b"")  # no scene-1.json
+    monkeypatch.setattr(script, "real_clips", lambda holdout: pytest.fail("clips read before the check"))
+    monkeypatch.setattr(script, "clip_features", lambda path: pytest.fail("features read before the check"))
+    monkeypatch.setattr("sys.argv", ["train_onset_head.py", "--model", str(tmp_path / "m"), "--out",
+                                     str(tmp_path / "o"), "--synth", str(scenes), "--synth-only",
+                                     "--scene-onsets", "events"])
+    with pytest.raises(SystemExit, match=r"scene-1\.json: no timeline JSON beside the scene"):
+        script.main()
+    assert not (tmp_path / "o").exists()

@@ -212,3 +212,29 @@ $PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2_events" --r
     --n-single 100 --out outputs/default_model/eval
 $PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2_events" --real-clips none --difficulty easy \
     --out outputs/default_model/eval
+
+# 11. The generator trained on the track the events head predicts: the same windows with column 510 from each scene's
+#     visible events (trial_onset_shards.py --scenes) instead of their sound's onsets, S-power-16-more-long trained
+#     2,700 steps further exactly as long2 (cosine to 0), with the events head of step 10; realistic and easy cards;
+#     and the easy card of long2 with S-power's scene head (its realistic card is step 9's).
+for part in realistic easy; do
+    [ -d "$OUT/data16ev_$part/shards" ] || $PY scripts/trial_onset_shards.py "$MOTION/data_$part" "$OUT/data16ev_$part" \
+        --gain 16 --scenes "$MOTION/synth_$part"
+done
+[ -d "$MORE/data16ev_realistic_s7/shards" ] || $PY scripts/trial_onset_shards.py "$MORE/data_realistic_s7" \
+    "$MORE/data16ev_realistic_s7" --gain 16 --scenes "$MORE/synth_realistic_s7"
+link "$MORE/data16ev_synth_more" realistic_ "$OUT"/data16ev_realistic/shards/*.tar
+link "$MORE/data16ev_synth_more" easy_ "$OUT"/data16ev_easy/shards/*.tar
+link "$MORE/data16ev_synth_more" s7_ "$MORE"/data16ev_realistic_s7/shards/*.tar
+nice -n 10 .venv/bin/egosonics --threads 2 train syncronet --config configs/trial_onset/train_syncronet_synth_power_g16_more_long2ev.yaml
+nice -n 10 .venv/bin/egosonics --threads 2 train video-to-text \
+    --config configs/trial_onset/train_video_to_text_synth_power_g16_more_long2ev.yaml
+[ -f "$OUT/model_s_power_g16_more_long2ev_events/model_index.json" ] || $PY scripts/train_onset_head.py \
+    --model "$OUT/video_to_text_s_power_g16_more_long2ev/model" --out "$OUT/model_s_power_g16_more_long2ev_events" \
+    --head-from "$OUT/model_s_power_g16_more_long_events"
+for difficulty in realistic easy; do
+    $PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2ev_events" --real-clips none \
+        --difficulty "$difficulty" $([ "$difficulty" = realistic ] && echo --n-single 100) --out outputs/default_model/eval
+done
+$PY scripts/model_card.py --model "$OUT/model_s_power_g16_more_long2_scene16" --real-clips none --difficulty easy \
+    --out outputs/default_model/eval

@@ -332,3 +332,44 @@ def test_trial_shard_copy_writes_the_bytes_prepare_writes_with_motion_onset(tmp_
         assert np.array_equal(prepared[key]["ev"], copied[key]["ev"])
         assert np.array_equal(prepared[key]["spec"], copied[key]["spec"])
     assert any((prepared[k]["ev"][:, 510] == 8.0).any() for k in prepared)  # the default gain reached the shard
+
+
+def test_trial_shard_copy_with_scenes_writes_the_track_of_each_scenes_visible_events(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from egosonics.preprocess.prepare import PrepareConfig, prepare
+    from egosonics.preprocess.shards import read_shard
+    from tests.training.conftest import make_sources
+
+    src = make_sources(tmp_path / "src", good=2, seconds=10.5)
+    prepare(PrepareConfig(src=str(src), out=str(tmp_path / "motion"), rms_threshold_dbfs=-60.0, encoder="motion"))
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    events = {"good0": [1.0, 4.5, 10.4], "good1": [0.6]}
+    for stem, onsets in events.items():
+        timeline = [{"onset_s": t, "visible": True} for t in onsets] + [{"onset_s": 3.0, "visible": False}]
+        (scenes / f"{stem}.json").write_text(json.dumps({"events": timeline}))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "trial_onset_shards.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path / "motion"), str(tmp_path / "copy"), "--gain", "16",
+                    "--scenes", str(tmp_path / "elsewhere"), "--scenes", str(scenes)], check=True, capture_output=True)
+
+    def windows(folder: str) -> dict:
+        return {k: s for shard in sorted((tmp_path / folder / "shards").glob("*.tar")) for k, s in read_shard(shard)}
+
+    motion, copied = windows("motion"), windows("copy")
+    assert motion.keys() == copied.keys() and len(copied) == 2
+    encoder = MotionOnsetEncoder(track_gain=16.0)
+    for key, window in copied.items():
+        stem, start = Path(window["json"]["source"]).stem, window["json"]["start_s"]
+        frames = [round((t - start) * FPS) for t in events[stem] if 0 <= t - start < 10.0]
+        assert frames  # the window holds at least one event
+        expected = encoder.with_onset_track(motion[key]["ev"].astype(np.float32), np.array(frames))
+        assert np.array_equal(window["ev"], expected.astype(np.float16))  # the off-screen event left out
+        assert np.flatnonzero(window["ev"][:, 510] == 16.0).tolist() == frames
+    (scenes / "good1.json").unlink()
+    failed = subprocess.run([sys.executable, str(script), str(tmp_path / "motion"), str(tmp_path / "copy2"), "--gain",
+                             "16", "--scenes", str(scenes)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "no timeline good1.json in" in failed.stderr.strip().splitlines()[-1]
+    assert not list((tmp_path / "copy2" / "shards").glob("*.tmp"))  # no half-written shard left behind
